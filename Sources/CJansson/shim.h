@@ -1,0 +1,32 @@
+#ifndef FIOGUARD_CJANSSON_SHIM_H
+#define FIOGUARD_CJANSSON_SHIM_H
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Macros and flag values that Swift cannot import as written. */
+static const size_t fg_json_load_flags = JSON_REJECT_DUPLICATES;
+static const size_t fg_json_dump_flags = JSON_COMPACT | JSON_REAL_PRECISION(17);
+
+static inline int fg_json_error_is_depth(const json_error_t *e) {
+    return json_error_code(e) == json_error_stack_overflow;
+}
+
+/* Frees a string returned by json_dumps (allocated by jansson's malloc). */
+static inline void fg_json_free(char *p) { free(p); }
+
+/* json_object_foreach, as functions. */
+static inline void *fg_json_object_iter(json_t *o) { return json_object_iter(o); }
+static inline void *fg_json_object_iter_next(json_t *o, void *it) { return json_object_iter_next(o, it); }
+static inline const char *fg_json_object_iter_key(void *it) { return json_object_iter_key(it); }
+static inline size_t fg_json_object_iter_key_len(void *it) { return json_object_iter_key_len(it); }
+static inline json_t *fg_json_object_iter_value(void *it) { return json_object_iter_value(it); }
+/* Takes ownership of value (json_object_setn_new). */
+static inline int fg_json_object_setn_new(json_t *o, const char *key, size_t len, json_t *v) {
+    return json_object_setn_new_nocheck(o, key, len, v);
+}
+static inline int fg_json_array_append_new(json_t *a, json_t *v) { return json_array_append_new(a, v); }
+static inline void fg_json_decref(json_t *j) { json_decref(j); }
+static inline json_type fg_json_typeof(const json_t *j) { return json_typeof(j); }
+
+#endif

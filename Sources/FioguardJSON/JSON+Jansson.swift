@@ -1,0 +1,147 @@
+import CJansson
+
+/// Why a text was not accepted as JSON. `message` is safe to show to the caller: it never quotes
+/// the input back.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Not JSON at all: bad syntax, invalid UTF-8, NUL in a string, a duplicate key.
+        case syntax
+        /// Nested deeper than the limit.
+        case tooDeep
+    }
+
+    public let kind: Kind
+    public let message: String
+    public var description: String { message }
+}
+
+extension JSON {
+    /// Default nesting bound for anything read from the wire or a file.
+    public static let defaultMaxDepth = 64
+
+    /// Parses one JSON text (any value, not only objects or arrays).
+    ///
+    /// Rejects what jansson rejects (invalid UTF-8, `\u0000` in strings, trailing data, integers
+    /// outside Int64) plus duplicate object keys, and anything nested deeper than `maxDepth`.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
+            throw JSONParseError(kind: .syntax, message: "empty input")
+        }
+        var error = json_error_t()
+        let flags = fg_json_load_flags | Int(JSON_DECODE_ANY)
+        guard let root = json_loadb(base.assumingMemoryBound(to: CChar.self), bytes.count, flags, &error) else {
+            if fg_json_error_is_depth(&error) != 0 {
+                throw JSONParseError(kind: .tooDeep, message: "nesting deeper than \(maxDepth) levels")
+            }
+            let text = withUnsafeBytes(of: &error.text) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            throw JSONParseError(kind: .syntax, message: "\(text) at position \(error.position)")
+        }
+        defer { fg_json_decref(root) }
+        guard let value = convert(root, depth: 0, maxDepth: maxDepth) else {
+            throw JSONParseError(kind: .tooDeep, message: "nesting deeper than \(maxDepth) levels")
+        }
+        return value
+    }
+
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
+        do {
+            return try bytes.withUnsafeBytes { try parse($0, maxDepth: maxDepth) }
+        } catch let e as JSONParseError {
+            throw e
+        } catch {
+            throw JSONParseError(kind: .syntax, message: "unreadable input")
+        }
+    }
+
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
+        try parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    /// `nil` when the tree is deeper than `maxDepth`.
+    private static func convert(_ j: UnsafeMutablePointer<json_t>, depth: Int, maxDepth: Int) -> JSON? {
+        switch fg_json_typeof(j) {
+        case JSON_NULL: return .null
+        case JSON_TRUE: return .bool(true)
+        case JSON_FALSE: return .bool(false)
+        case JSON_INTEGER: return .int(json_integer_value(j))
+        case JSON_REAL: return .double(json_real_value(j))
+        case JSON_STRING:
+            let n = json_string_length(j)
+            let p = json_string_value(j)!
+            return .string(String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self))
+        case JSON_ARRAY:
+            guard depth < maxDepth else { return nil }
+            let n = json_array_size(j)
+            var out: [JSON] = []
+            out.reserveCapacity(n)
+            for i in 0..<n {
+                guard let v = convert(json_array_get(j, i), depth: depth + 1, maxDepth: maxDepth) else { return nil }
+                out.append(v)
+            }
+            return .array(out)
+        case JSON_OBJECT:
+            guard depth < maxDepth else { return nil }
+            var obj = JSONObject()
+            var it = fg_json_object_iter(j)
+            while let cur = it {
+                let keyLen = fg_json_object_iter_key_len(cur)
+                let key = String(
+                    decoding: UnsafeRawBufferPointer(start: fg_json_object_iter_key(cur), count: keyLen),
+                    as: UTF8.self)
+                guard let v = convert(fg_json_object_iter_value(cur), depth: depth + 1, maxDepth: maxDepth) else {
+                    return nil
+                }
+                obj.appendUnchecked(key, v)
+                it = fg_json_object_iter_next(j, cur)
+            }
+            return .object(obj)
+        default:
+            return .null
+        }
+    }
+
+    /// Compact encoding (no whitespace, no trailing newline). Non-finite doubles become `null`.
+    public func encoded() -> [UInt8] {
+        let j = Self.build(self)
+        defer { fg_json_decref(j) }
+        guard let text = json_dumps(j, fg_json_dump_flags | Int(JSON_ENCODE_ANY)) else { return Array("null".utf8) }
+        defer { fg_json_free(text) }
+        let n = strlen(text)
+        return Array(UnsafeRawBufferPointer(start: text, count: n))
+    }
+
+    /// Compact encoding as a String.
+    public func encodedString() -> String {
+        String(decoding: encoded(), as: UTF8.self)
+    }
+
+    private static func build(_ value: JSON) -> UnsafeMutablePointer<json_t> {
+        switch value {
+        case .null: return json_null()
+        case .bool(let b): return b ? json_true() : json_false()
+        case .int(let i): return json_integer(i)
+        case .double(let d): return d.isFinite ? json_real(d) : json_null()
+        case .string(let s):
+            let n = s.utf8.count
+            return s.withCString { json_stringn_nocheck($0, n) }
+        case .array(let items):
+            let a = json_array()!
+            for item in items { _ = fg_json_array_append_new(a, build(item)) }
+            return a
+        case .object(let obj):
+            let o = json_object()!
+            for m in obj.members {
+                let child = build(m.value)
+                let n = m.key.utf8.count
+                _ = m.key.withCString { fg_json_object_setn_new(o, $0, n, child) }
+            }
+            return o
+        }
+    }
+}
+
+extension JSON: CustomStringConvertible {
+    public var description: String { encodedString() }
+}

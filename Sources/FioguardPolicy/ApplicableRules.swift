@@ -1,0 +1,122 @@
+/// The policy's values for one user after the jurisdiction profiles that apply have been folded in,
+/// strictest value per axis, each with the rule and profile that set it. Internal to the engine.
+struct ApplicableRules {
+    /// A value and where it came from.
+    struct Sourced<T> {
+        var value: T
+        var rule: String
+        var profile: String?
+        /// For profile durations: deadlines computed from it are never earlier than this instant
+        /// (a law does not reach back before it takes effect).
+        var notBefore: Timestamp? = nil
+    }
+
+    var profiles: [JurisdictionProfile]
+    var ageOfConsent: Sourced<Int>
+    var guardian: Sourced<GuardianRule>
+    var requireAgeEvidence: Sourced<Bool>
+    /// The policy's methods first, then each profile that restricts them; the effective set is the
+    /// intersection.
+    var methods: [Sourced<[String]>]
+    var maxAgeBeforeEnrollment: [Sourced<ISODuration>]
+    var validFor: [Sourced<ISODuration>]
+    var maxSinceEnrollment: [Sourced<ISODuration>]
+    var maxSinceLastInteraction: [Sourced<ISODuration>]
+    var deleteAfterRevocation: [Sourced<ISODuration>]
+
+    /// Profiles that apply to any of `jurisdictions` (the union, de-duplicated) and are in force at
+    /// `now` (`nil`: regardless of date).
+    init(policy: Policy, jurisdictions: [Jurisdiction], now: Timestamp?) {
+        let applicable = policy.profiles.filter { p in
+            p.isInForce(at: now) && jurisdictions.contains { p.applies(to: $0) }
+        }
+        profiles = applicable
+
+        var age = Sourced(value: policy.defaultAgeOfConsent, rule: "minors.defaultAgeOfConsent", profile: nil)
+        var fromProfile = false
+        for p in applicable {
+            guard let a = p.ageOfConsent else { continue }
+            if !fromProfile || a > age.value {
+                age = Sourced(value: a, rule: p.rule("minors.ageOfConsent"), profile: p.code)
+                fromProfile = true
+            }
+        }
+        ageOfConsent = age
+
+        var g = Sourced(value: policy.guardianConsent, rule: "minors.guardianConsent", profile: nil)
+        for p in applicable {
+            if let r = p.guardianConsent, r.strictness > g.value.strictness {
+                g = Sourced(value: r, rule: p.rule("minors.guardianConsent"), profile: p.code)
+            }
+        }
+        guardian = g
+
+        var evidence = Sourced(value: policy.requireAgeEvidence, rule: "minors.requireAgeEvidence", profile: nil)
+        if !evidence.value, let p = applicable.first(where: { $0.requireAgeEvidence == true }) {
+            evidence = Sourced(value: true, rule: p.rule("minors.requireAgeEvidence"), profile: p.code)
+        }
+        requireAgeEvidence = evidence
+
+        methods = [Sourced(value: policy.affirmativeMethods, rule: "consent.affirmativeMethods", profile: nil)]
+            + applicable.compactMap { p in
+                p.affirmativeMethods.map { Sourced(value: $0, rule: p.rule("consent.affirmativeMethods"), profile: p.code) }
+            }
+
+        func durations(
+            _ own: ISODuration?, _ ownRule: String, _ key: String, _ path: KeyPath<JurisdictionProfile, ISODuration?>
+        ) -> [Sourced<ISODuration>] {
+            var out: [Sourced<ISODuration>] = []
+            if let own { out.append(Sourced(value: own, rule: ownRule, profile: nil)) }
+            for p in applicable {
+                if let d = p[keyPath: path] {
+                    out.append(Sourced(value: d, rule: p.rule(key), profile: p.code, notBefore: p.effectiveFrom?.startOfDay))
+                }
+            }
+            return out
+        }
+        maxAgeBeforeEnrollment = durations(
+            policy.maxAgeBeforeEnrollment, "consent.maxAgeBeforeEnrollment", "consent.maxAgeBeforeEnrollment",
+            \.maxAgeBeforeEnrollment)
+        validFor = durations(policy.consentValidFor, "consent.validFor", "consent.validFor", \.consentValidFor)
+        maxSinceEnrollment = durations(
+            policy.maxSinceEnrollment, "retention.maxSinceEnrollment", "retention.maxSinceEnrollment", \.maxSinceEnrollment)
+        maxSinceLastInteraction = durations(
+            policy.maxSinceLastInteraction, "retention.maxSinceLastInteraction", "retention.maxSinceLastInteraction",
+            \.maxSinceLastInteraction)
+        deleteAfterRevocation = durations(
+            policy.deleteAfterRevocation, "retention.deleteAfterRevocation", "retention.deleteAfterRevocation",
+            \.deleteAfterRevocation)
+    }
+
+    /// The intersection of every source's methods.
+    var effectiveMethods: [String] {
+        methods.dropFirst().reduce(Set(methods[0].value)) { $0.intersection($1.value) }.sorted()
+    }
+
+    /// The source that decides `method`: the first that excludes it, or, when all include it, the
+    /// narrowest one (the policy's own on a tie).
+    func methodRule(for method: String) -> Sourced<[String]> {
+        if let excluding = methods.first(where: { !$0.value.contains(method) }) { return excluding }
+        return methods.dropFirst().reduce(methods[0]) { $1.value.count < $0.value.count ? $1 : $0 }
+    }
+
+    /// The earliest deadline among `candidates`, each measured from `base` (the first wins a tie).
+    static func earliest(
+        _ candidates: [(Sourced<ISODuration>, Timestamp)]
+    ) -> (deadline: Timestamp, source: Sourced<ISODuration>)? {
+        var best: (Timestamp, Sourced<ISODuration>)?
+        for (s, base) in candidates {
+            var t = base.adding(s.value)
+            if let nb = s.notBefore, t < nb { t = nb }
+            if best == nil || t < best!.0 { best = (t, s) }
+        }
+        return best
+    }
+
+    /// The strictest duration for display (shortest nominal length).
+    static func shortest(_ candidates: [Sourced<ISODuration>]) -> Sourced<ISODuration>? {
+        var best: Sourced<ISODuration>?
+        for c in candidates where best == nil || c.value.nominalSeconds < best!.value.nominalSeconds { best = c }
+        return best
+    }
+}

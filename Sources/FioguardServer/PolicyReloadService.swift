@@ -1,0 +1,40 @@
+import FioguardServices
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads the policy on SIGHUP: validate, then swap; a bad file keeps the old policy running.
+struct PolicyReloadService: Service {
+    let reloader: PolicyReloader
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            do {
+                _ = try await reloader.reload(caller: .system)
+            } catch {
+                // Already logged by the reloader; keep serving with the old policy.
+            }
+        }
+    }
+}
+
+/// The one place a policy source is re-read and activated (SIGHUP and `policy.reload`).
+struct PolicyReloader: Sendable {
+    let source: PolicySource
+    let service: PolicyService
+    let logger: Logger
+
+    func reload(caller: Caller) async throws -> String {
+        do {
+            let policy = try source.load()
+            try await service.activate(policy, source: source.description, caller: caller)
+            logger.info("policy reloaded", metadata: ["policyVersion": "\(policy.version)"])
+            return policy.version
+        } catch let e as PolicyLoadError {
+            logger.error("policy reload refused; previous policy stays in force", metadata: ["error": "\(e.message)"])
+            throw e.rpcError
+        }
+    }
+}

@@ -1,0 +1,24 @@
+public import FioguardTransport
+public import Logging
+
+/// Everything `fioguard serve` can be told. Every field has a default; the CLI only fills it.
+public struct ServerConfiguration: Sendable {
+    public var transport: TransportConfiguration
+    public var databasePath: String
+    /// nil: the built-in strict default policy.
+    public var policyPath: String?
+    /// FACEIO REST base URL (tests point it at a loopback fake).
+    public var faceioURL: String = "https://api.faceio.net/"
+    /// The FACEIO API key; never logged. nil: deletions wait in the outbox.
+    public var faceioAPIKey: String?
+    public var logLevel: Logger.Level = .info
+    /// When set, admin methods (sweep, audit, reload) answer FORBIDDEN to other uids.
+    public var adminUIDs: Set<UInt32>?
+    /// Database reader connections.
+    public var readerCount: Int = 2
+
+    public init(socketPath: String = DefaultPaths.socket, databasePath: String = DefaultPaths.database) {
+        transport = TransportConfiguration(socketPath: socketPath)
+        self.databasePath = databasePath
+    }
+}

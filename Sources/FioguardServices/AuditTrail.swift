@@ -1,0 +1,106 @@
+import Crypto
+public import FioguardJSON
+public import FioguardStore
+
+/// The hash-chained audit log. Entries are appended inside the transaction of the change they
+/// record; each entry's hash covers the previous entry's hash, so an edited or removed row breaks
+/// the chain at a point `verify` can name. Entries never hold a raw subject or Facial ID.
+public enum AuditTrail {
+    static let genesis = String(repeating: "0", count: 64)
+    static let headKey = "audit_head"
+
+    /// Appends one entry using the caller's (writer) connection.
+    static func append(
+        _ conn: Connection, at: Int64, action: String, subjectRef: String?, caller: Caller, details: JSON
+    ) throws {
+        let head = try conn.auditHead()
+        let seq = (head?.seq ?? 0) + 1
+        let prev = head?.hash ?? genesis
+        let text = details.encodedString()
+        let hash = entryHash(seq: seq, at: at, action: action, subjectRef: subjectRef, caller: caller.description, details: text, prev: prev)
+        try conn.appendAudit(
+            AuditRow(seq: seq, at: at, action: action, subjectRef: subjectRef, caller: caller.description, details: text, prevHash: prev, hash: hash))
+        try conn.setMeta(headKey, Array("\(seq):\(hash)".utf8))
+    }
+
+    /// SHA-256 over length-prefixed fields, so no field can bleed into the next.
+    static func entryHash(seq: Int64, at: Int64, action: String, subjectRef: String?, caller: String, details: String, prev: String) -> String {
+        var hasher = SHA256()
+        for field in [prev, String(seq), String(at), action, subjectRef ?? "-", caller, details] {
+            let bytes = Array(field.utf8)
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(data: bytes)
+        }
+        return Hex.encode(hasher.finalize())
+    }
+
+    /// The outcome of `audit.verify`.
+    public struct Verification: Sendable {
+        public var ok: Bool
+        public var entries: Int64
+        public var headHash: String?
+        public var firstBadEntry: Int64?
+        public var problem: String?
+
+        public var json: JSON {
+            var o: JSONObject = JSONObject([("ok", .bool(ok)), ("entries", .int(entries)), ("headHash", .string(headHash))])
+            o["firstBadEntry"] = firstBadEntry.map(JSON.int) ?? .null
+            o["problem"] = .string(problem)
+            return .object(o)
+        }
+    }
+
+    /// Recomputes the whole chain on a read connection.
+    public static func verify(_ database: Database) async throws -> Verification {
+        try await database.read { conn in
+            var expectedSeq: Int64 = 1
+            var prev = genesis
+            var bad: (Int64, String)?
+            var count: Int64 = 0
+            try conn.forEachAudit { row in
+                count += 1
+                guard bad == nil else { return }
+                if row.seq != expectedSeq {
+                    bad = (expectedSeq, "entry missing")
+                } else if row.prevHash != prev {
+                    bad = (row.seq, "does not chain to the previous entry")
+                } else if entryHash(
+                    seq: row.seq, at: row.at, action: row.action, subjectRef: row.subjectRef, caller: row.caller,
+                    details: row.details, prev: row.prevHash) != row.hash
+                {
+                    bad = (row.seq, "content does not match its hash")
+                }
+                prev = row.hash
+                expectedSeq = row.seq + 1
+            }
+            if bad == nil, let head = try conn.meta(headKey) {
+                let text = String(decoding: head, as: UTF8.self)
+                let parts = text.split(separator: ":", maxSplits: 1)
+                if let seq = parts.first.flatMap({ Int64($0) }), parts.count == 2 {
+                    if seq >= expectedSeq {
+                        bad = (expectedSeq, "entry missing")
+                    } else if seq == expectedSeq - 1 && String(parts[1]) != prev {
+                        bad = (seq, "content does not match the recorded head")
+                    }
+                }
+            }
+            return Verification(
+                ok: bad == nil, entries: count, headHash: count > 0 ? prev : nil, firstBadEntry: bad?.0, problem: bad?.1)
+        }
+    }
+
+    /// Entries for `audit.query`, oldest first.
+    public static func query(_ database: Database, subjectRef: String?, since: Int64?, limit: Int) async throws -> JSON {
+        let rows = try await database.read { conn in try conn.auditEntries(subjectRef: subjectRef, since: since, limit: limit) }
+        return .array(
+            rows.map { r in
+                let details = (try? JSON.parse(r.details)) ?? .string(r.details)
+                return [
+                    "seq": .int(r.seq), "at": .string(Timestamp(secondsSinceEpoch: r.at).rfc3339), "action": .string(r.action),
+                    "subjectRef": .string(r.subjectRef), "caller": .string(r.caller), "details": details, "hash": .string(r.hash),
+                ]
+            })
+    }
+}
+
+import FioguardPolicy

@@ -1,0 +1,310 @@
+public import FioguardJSON
+public import FioguardPolicy
+import FioguardStore
+
+/// What `consent.record` asks for, already type-checked by the Methods layer.
+public struct ConsentRequest: Sendable {
+    public var subject: String
+    public var purposes: [String]
+    public var noticeVersion: String
+    public var collectionMethod: String
+    public var domain: String
+    public var country: String
+    public var region: String?
+    public var locale: String?
+    public var age: Int?
+    public var birthDate: String?
+    public var guardian: GuardianFacts?
+    public var idempotencyKey: String?
+
+    public init(
+        subject: String, purposes: [String], noticeVersion: String, collectionMethod: String, domain: String,
+        country: String, region: String? = nil, locale: String? = nil, age: Int? = nil, birthDate: String? = nil,
+        guardian: GuardianFacts? = nil, idempotencyKey: String? = nil
+    ) {
+        self.subject = subject
+        self.purposes = purposes
+        self.noticeVersion = noticeVersion
+        self.collectionMethod = collectionMethod
+        self.domain = domain
+        self.country = country
+        self.region = region
+        self.locale = locale
+        self.age = age
+        self.birthDate = birthDate
+        self.guardian = guardian
+        self.idempotencyKey = idempotencyKey
+    }
+
+    /// The params that define "the same request" for idempotency (everything but the key).
+    var canonical: JSON {
+        var g: JSON = .null
+        if let guardian {
+            g = ["relationship": .string(guardian.relationship), "verificationMethod": .string(guardian.verificationMethod), "reference": .string(guardian.reference)]
+        }
+        return [
+            "subject": .string(subject), "purposes": .strings(purposes), "noticeVersion": .string(noticeVersion),
+            "collectionMethod": .string(collectionMethod), "domain": .string(domain), "country": .string(country),
+            "region": .string(region), "locale": .string(locale), "age": age.map(JSON.int) ?? .null,
+            "birthDate": .string(birthDate), "guardian": g,
+        ]
+    }
+}
+
+/// The answer to `consent.record`.
+public struct ConsentRecorded: Sendable {
+    public var consentID: String
+    public var subject: String
+    public var purposes: [String]
+    public var recordedAt: Timestamp
+    public var expiresAt: Timestamp?
+    public var receipt: JSON
+
+    public var json: JSON {
+        [
+            "consentId": .string(consentID), "subject": .string(subject), "purposes": .strings(purposes),
+            "recordedAt": .string(recordedAt.rfc3339), "expiresAt": .string(expiresAt?.rfc3339), "receipt": receipt,
+        ]
+    }
+}
+
+/// Consent: record (append-only history + projection of what is active), revoke, status.
+public struct ConsentService: Sendable {
+    let env: ServiceEnvironment
+
+    public init(_ env: ServiceEnvironment) { self.env = env }
+
+    public func record(_ request: ConsentRequest, caller: Caller) async throws -> ConsentRecorded {
+        let now = env.now()
+        let policy = env.policy.current
+        let jurisdiction = Jurisdiction(country: request.country, region: request.region)
+        var birthDate: CivilDate?
+        if let text = request.birthDate {
+            guard let d = CivilDate(iso: text) else { throw ServiceError.invalid("params.birthDate", "expected a date YYYY-MM-DD") }
+            guard d.age(at: now) >= 0 else { throw ServiceError.invalid("params.birthDate", "is in the future") }
+            birthDate = d
+        }
+        let facts = ConsentFacts(
+            purposes: request.purposes, collectionMethod: request.collectionMethod, noticeVersion: request.noticeVersion,
+            domain: request.domain, jurisdiction: jurisdiction, age: request.age, birthDate: birthDate, guardian: request.guardian)
+        let decision = PolicyEngine.decideConsent(facts, policy: policy, now: now, decisionId: Identifiers.decision())
+        let requestHash = Hex.sha256(request.canonical.encodedString())
+        let subjectRef = env.pseudonymizer.subject(request.subject)
+        let idempotencyKey = request.idempotencyKey.map { env.pseudonymizer.lookupHash("idempotency", $0) }
+        let expiresAt = PolicyEngine.consentExpiry(recordedAt: now, jurisdiction: jurisdiction, policy: policy)
+
+        enum Outcome: Sendable { case recorded(ConsentRecorded), denied }
+        let outcome = try await env.database.write { conn -> Outcome in
+            if let key = idempotencyKey, let entry = try conn.idempotencyEntry(key: key) {
+                guard entry.requestHash == requestHash else {
+                    throw ServiceError.conflict("idempotencyKey was already used with different params")
+                }
+                return .recorded(try Self.load(conn, consentID: entry.consentID, subject: request.subject))
+            }
+            guard decision.allow else {
+                try AuditTrail.append(
+                    conn, at: now.secondsSinceEpoch, action: "consent.denied", subjectRef: subjectRef, caller: caller,
+                    details: ["decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion),
+                              "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code))])
+                return .denied
+            }
+            let subject = try conn.upsertSubject(request.subject, pseudonym: subjectRef, now: now.secondsSinceEpoch)
+            let consentID = Identifiers.consent()
+            let receipt = Self.receipt(request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller)
+            let details: JSON = [
+                "noticeVersion": .string(request.noticeVersion), "collectionMethod": .string(request.collectionMethod),
+                "domain": .string(request.domain), "country": .string(request.country), "region": .string(request.region),
+                "guardian": .bool(request.guardian != nil), "expiresAt": .string(expiresAt?.rfc3339),
+                "policyVersion": .string(decision.policyVersion), "decisionId": .string(decision.decisionId),
+                "caller": .string(caller.description),
+            ]
+            try conn.appendConsentEvent(
+                subjectID: subject.id, consentID: consentID, kind: "granted", purposes: JSON.strings(request.purposes).encodedString(),
+                at: now.secondsSinceEpoch, details: details.encodedString())
+            var personal: JSONObject = JSONObject([("receipt", receipt)])
+            personal["locale"] = .string(request.locale)
+            personal["age"] = request.age.map(JSON.int) ?? .null
+            personal["birthDate"] = .string(request.birthDate)
+            if let g = request.guardian {
+                personal["guardian"] = ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod), "reference": .string(g.reference)]
+            }
+            try conn.setPersonalConsentData(consentID: consentID, subjectID: subject.id, data: JSON.object(personal).encodedString())
+            for purpose in request.purposes {
+                try conn.setActiveConsent(
+                    subjectID: subject.id, purpose: purpose, consentID: consentID, grantedAt: now.secondsSinceEpoch,
+                    expiresAt: expiresAt?.secondsSinceEpoch)
+            }
+            if let key = idempotencyKey {
+                try conn.setIdempotencyEntry(key: key, subjectID: subject.id, requestHash: requestHash, consentID: consentID)
+            }
+            try AuditTrail.append(
+                conn, at: now.secondsSinceEpoch, action: "consent.recorded", subjectRef: subjectRef, caller: caller,
+                details: ["consentId": .string(consentID), "purposes": .strings(request.purposes),
+                          "decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion)])
+            return .recorded(ConsentRecorded(
+                consentID: consentID, subject: request.subject, purposes: request.purposes, recordedAt: now, expiresAt: expiresAt,
+                receipt: receipt))
+        }
+        switch outcome {
+        case .recorded(let r): return r
+        case .denied: throw ServiceError(.policyDenied, "consent refused by policy", decision: decision)
+        }
+    }
+
+    /// Rebuilds the result of an earlier `consent.record` (idempotent replay).
+    static func load(_ conn: Connection, consentID: String, subject: String) throws -> ConsentRecorded {
+        guard let grant = try conn.grantEvent(consentID: consentID),
+              let personal = try conn.personalConsentData(consentID: consentID).flatMap({ try? JSON.parse($0) })
+        else { throw ServiceError.conflict("idempotencyKey refers to a consent that no longer exists") }
+        let details = (try? JSON.parse(grant.details)) ?? .null
+        let purposes = ((try? JSON.parse(grant.purposes))?.arrayValue ?? []).compactMap(\.stringValue)
+        return ConsentRecorded(
+            consentID: consentID, subject: subject, purposes: purposes, recordedAt: Timestamp(secondsSinceEpoch: grant.at),
+            expiresAt: details["expiresAt"]?.stringValue.flatMap(Timestamp.init(rfc3339:)), receipt: personal["receipt"] ?? .null)
+    }
+
+    /// A consent receipt: who, what, which notice, how, where, when, jurisdiction, how to withdraw.
+    static func receipt(
+        _ r: ConsentRequest, consentID: String, now: Timestamp, expiresAt: Timestamp?, decision: Decision, caller: Caller
+    ) -> JSON {
+        var guardian: JSON = .null
+        if let g = r.guardian {
+            guardian = ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod), "reference": .string(g.reference)]
+        }
+        return [
+            "receiptVersion": "fioguard-consent-receipt/1",
+            "receiptId": .string(consentID),
+            "subject": .string(r.subject),
+            "purposes": .strings(r.purposes),
+            "dataCategory": "biometric: facial template held by FACEIO, referenced by a Facial ID",
+            "noticeVersion": .string(r.noticeVersion),
+            "collectionMethod": .string(r.collectionMethod),
+            "domain": .string(r.domain),
+            "recordedAt": .string(now.rfc3339),
+            "expiresAt": .string(expiresAt?.rfc3339),
+            "jurisdiction": ["country": .string(r.country), "region": .string(r.region)],
+            "guardian": guardian,
+            "policyVersion": .string(decision.policyVersion),
+            "decisionId": .string(decision.decisionId),
+            "recordedBy": .string(caller.description),
+            "withdrawal": [
+                "method": "consent.revoke",
+                "effect": "revoking 'authentication' deletes every Facial ID of the subject at FACEIO at once",
+                "deleteFacialId": "facialId.delete",
+                "eraseAccount": "subject.erase",
+            ],
+        ]
+    }
+
+    // MARK: revoke
+
+    /// The answer to `consent.revoke`.
+    public struct Revoked: Sendable {
+        public var revokedAt: Timestamp
+        public var revoked: [String]
+        public var deletions: [Deletion]
+
+        public var json: JSON {
+            ["revokedAt": .string(revokedAt.rfc3339), "revoked": .strings(revoked), "deletions": .array(deletions.map(\.json))]
+        }
+    }
+
+    public func revoke(subject: String, purposes: [String]?, reason: String?, caller: Caller) async throws -> Revoked {
+        let now = env.now()
+        let policy = env.policy.current
+        let subjectRef = env.pseudonymizer.subject(subject)
+        let notBefore = now.adding(policy.deleteAfterRevocation)
+        return try await env.database.write { conn in
+            guard let row = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            let active = try conn.activeConsents(subjectID: row.id)
+            let wanted = Set(purposes ?? active.map(\.purpose))
+            let revoking = active.filter { wanted.contains($0.purpose) }
+            try Self.revoke(
+                conn, subjectID: row.id, rows: revoking, kind: "revoked", reason: reason ?? "revoked by the subject", now: now)
+            let revokedPurposes = revoking.map(\.purpose)
+            var deletions: [Deletion] = []
+            if revokedPurposes.contains("authentication") {
+                try conn.voidTickets(subjectID: row.id, now: now.secondsSinceEpoch)
+                deletions = try FacialIDService.tombstoneAll(
+                    conn, subjectID: row.id, reason: "consent_revoked", now: now, notBefore: notBefore, env: env, caller: caller)
+            }
+            try AuditTrail.append(
+                conn, at: now.secondsSinceEpoch, action: "consent.revoked", subjectRef: subjectRef, caller: caller,
+                details: ["purposes": .strings(revokedPurposes), "deletionsQueued": .int(deletions.count)])
+            return Revoked(revokedAt: now, revoked: revokedPurposes, deletions: deletions)
+        }
+    }
+
+    /// Ends the given active purposes: one history event per consent, projection rows removed.
+    static func revoke(_ conn: Connection, subjectID: Int64, rows: [ConsentStateRow], kind: String, reason: String, now: Timestamp) throws {
+        var byConsent: [String: [String]] = [:]
+        var order: [String] = []
+        for r in rows {
+            if byConsent[r.consentID] == nil { order.append(r.consentID) }
+            byConsent[r.consentID, default: []].append(r.purpose)
+            try conn.removeActiveConsent(subjectID: subjectID, purpose: r.purpose)
+        }
+        for id in order {
+            try conn.appendConsentEvent(
+                subjectID: subjectID, consentID: id, kind: kind, purposes: JSON.strings(byConsent[id]!).encodedString(),
+                at: now.secondsSinceEpoch, details: JSON.object(JSONObject([("reason", .string(String(reason.prefix(256))))])).encodedString())
+        }
+    }
+
+    // MARK: status
+
+    public func status(subject: String) async throws -> JSON {
+        try await env.database.read { conn in
+            guard let row = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            let active = try conn.activeConsents(subjectID: row.id)
+            let events = try conn.consentEvents(subjectID: row.id)
+            var grants: [String: ConsentEventRow] = [:]
+            for e in events where e.kind == "granted" { grants[e.consentID] = e }
+            var activeByConsent: [(String, [String], ConsentStateRow)] = []
+            for a in active {
+                if let i = activeByConsent.firstIndex(where: { $0.0 == a.consentID }) {
+                    activeByConsent[i].1.append(a.purpose)
+                } else {
+                    activeByConsent.append((a.consentID, [a.purpose], a))
+                }
+            }
+            let activeJSON: [JSON] = activeByConsent.map { id, purposes, state in
+                let details = grants[id].flatMap { try? JSON.parse($0.details) } ?? .null
+                return [
+                    "consentId": .string(id), "purposes": .strings(purposes),
+                    "recordedAt": .string(Timestamp(secondsSinceEpoch: state.grantedAt).rfc3339),
+                    "expiresAt": .string(state.expiresAt.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
+                    "noticeVersion": details["noticeVersion"] ?? .null, "collectionMethod": details["collectionMethod"] ?? .null,
+                    "domain": details["domain"] ?? .null, "country": details["country"] ?? .null, "region": details["region"] ?? .null,
+                ]
+            }
+            let history: [JSON] = events.map { e in
+                [
+                    "event": .string(e.kind), "consentId": .string(e.consentID),
+                    "purposes": (try? JSON.parse(e.purposes)) ?? .array([]),
+                    "at": .string(Timestamp(secondsSinceEpoch: e.at).rfc3339),
+                    "details": (try? JSON.parse(e.details)) ?? .null,
+                ]
+            }
+            return ["subject": .string(subject), "active": .array(activeJSON), "history": .array(history)]
+        }
+    }
+
+    /// The subject's consent covering `authentication`, as the policy engine wants it.
+    static func activeAuthenticationConsent(_ conn: Connection, subjectID: Int64) throws -> ActiveConsent? {
+        let active = try conn.activeConsents(subjectID: subjectID)
+        guard let auth = active.first(where: { $0.purpose == "authentication" }),
+              let grant = try conn.grantEvent(consentID: auth.consentID)
+        else { return nil }
+        let details = (try? JSON.parse(grant.details)) ?? .null
+        let personal = try conn.personalConsentData(consentID: auth.consentID).flatMap { try? JSON.parse($0) } ?? .null
+        return ActiveConsent(
+            purposes: active.filter { $0.consentID == auth.consentID }.map(\.purpose),
+            collectionMethod: details["collectionMethod"]?.stringValue ?? "",
+            recordedAt: Timestamp(secondsSinceEpoch: auth.grantedAt),
+            jurisdiction: Jurisdiction(country: details["country"]?.stringValue ?? "", region: details["region"]?.stringValue),
+            age: personal["age"]?.intValue.map(Int.init),
+            birthDate: personal["birthDate"]?.stringValue.flatMap(CivilDate.init(iso:)),
+            hasGuardianConsent: personal["guardian"].map { !$0.isNull } ?? false)
+    }
+}

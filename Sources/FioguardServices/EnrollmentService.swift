@@ -1,0 +1,110 @@
+public import FioguardJSON
+public import FioguardPolicy
+import FioguardStore
+
+/// Enrollment: authorize (a policy decision and, when allowed, a single-use ticket) and complete
+/// (ticket + Facial ID → an enrolled, retention-scheduled Facial ID).
+public struct EnrollmentService: Sendable {
+    let env: ServiceEnvironment
+
+    public init(_ env: ServiceEnvironment) { self.env = env }
+
+    public struct AuthorizeRequest: Sendable {
+        public var subject: String
+        public var domain: String
+        public var country: String
+        public var region: String?
+        public var trigger: String
+
+        public init(subject: String, domain: String, country: String, region: String?, trigger: String) {
+            self.subject = subject
+            self.domain = domain
+            self.country = country
+            self.region = region
+            self.trigger = trigger
+        }
+    }
+
+    /// A decision, plus ticket and `fioOptions` when allowed. A denial is a result, not an error.
+    public func authorize(_ r: AuthorizeRequest, caller: Caller) async throws -> JSON {
+        let now = env.now()
+        let policy = env.policy.current
+        let subjectRef = env.pseudonymizer.subject(r.subject)
+        let jurisdiction = Jurisdiction(country: r.country, region: r.region)
+        let decisionID = Identifiers.decision()
+        return try await env.database.write { conn in
+            let subject = try conn.subject(named: r.subject)
+            var consent: ActiveConsent?
+            var enrolled = 0
+            var locale: String?
+            if let subject {
+                consent = try ConsentService.activeAuthenticationConsent(conn, subjectID: subject.id)
+                enrolled = try conn.facialIDs(subjectID: subject.id).filter { $0.status == "active" }.count
+                if let c = try conn.activeConsents(subjectID: subject.id).first(where: { $0.purpose == "authentication" }) {
+                    locale = try conn.personalConsentData(consentID: c.consentID).flatMap { try? JSON.parse($0) }?["locale"]?.stringValue
+                }
+            }
+            let facts = EnrollmentFacts(
+                domain: r.domain, jurisdiction: jurisdiction, trigger: r.trigger, consent: consent, activeFacialIdCount: enrolled)
+            let decision = PolicyEngine.decideEnrollment(facts, policy: policy, now: now, decisionId: decisionID)
+            guard case .object(var result) = decision.json else { return decision.json }
+            if decision.allow, let subject {
+                let ticket = Identifiers.ticket()
+                let expires = now.adding(policy.ticketTTL)
+                try conn.insertTicket(
+                    hash: Hex.sha256(ticket), subjectID: subject.id, decisionID: decisionID, country: r.country, region: r.region,
+                    issuedAt: now.secondsSinceEpoch, expiresAt: expires.secondsSinceEpoch)
+                result["ticket"] = .string(ticket)
+                result["ticketExpiresAt"] = .string(expires.rfc3339)
+                var options: JSONObject = JSONObject([("userConsent", .bool(true)), ("payload", ["ticket": .string(ticket)])])
+                if let locale { options["locale"] = .string(locale) }
+                result["fioOptions"] = .object(options)
+            } else if decision.allow {
+                // Cannot happen (an allow needs an active consent, hence a subject); refuse rather than mint an orphan ticket.
+                throw ServiceError(.unavailable, "no subject to bind the ticket to")
+            }
+            try AuditTrail.append(
+                conn, at: now.secondsSinceEpoch, action: decision.allow ? "enroll.authorized" : "enroll.denied", subjectRef: subjectRef,
+                caller: caller,
+                details: ["decisionId": .string(decisionID), "policyVersion": .string(decision.policyVersion), "allow": .bool(decision.allow),
+                          "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code)), "trigger": .string(r.trigger)])
+            return .object(result)
+        }
+    }
+
+    /// The answer to `enroll.complete`.
+    public func complete(ticket: String, facialID: String, caller: Caller) async throws -> JSON {
+        let now = env.now()
+        let policy = env.policy.current
+        let ticketHash = Hex.sha256(ticket)
+        let fidHash = env.pseudonymizer.lookupHash("facialId", facialID)
+        return try await env.database.write { conn in
+            guard let t = try conn.ticket(hash: ticketHash) else { throw ServiceError.ticketInvalid("unknown ticket") }
+            guard t.consumedAt == nil else { throw ServiceError.ticketInvalid("ticket already used or voided") }
+            guard t.expiresAt > now.secondsSinceEpoch else { throw ServiceError.ticketInvalid("ticket expired") }
+            guard let subject = try conn.subject(id: t.subjectID), let subjectName = subject.subject else {
+                throw ServiceError.ticketInvalid("ticket's subject was erased")
+            }
+            if let existing = try conn.facialID(hash: fidHash) {
+                if existing.subjectID != t.subjectID { throw ServiceError.conflict("facialId is bound to another subject") }
+                throw ServiceError.conflict("facialId is already enrolled for this subject")
+            }
+            let jurisdiction = Jurisdiction(country: t.country, region: t.region)
+            let deadline = PolicyEngine.retention(enrolledAt: now, lastInteractionAt: nil, jurisdiction: jurisdiction, policy: policy)
+            _ = try conn.insertFacialID(
+                facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
+                retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
+            guard try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch) else {
+                throw ServiceError.ticketInvalid("ticket already used or voided")
+            }
+            try AuditTrail.append(
+                conn, at: now.secondsSinceEpoch, action: "enroll.completed", subjectRef: subject.pseudonym, caller: caller,
+                details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(t.decisionID),
+                          "retainUntil": .string(deadline.retainUntil.rfc3339), "retentionRule": .string(deadline.rule)])
+            return [
+                "subject": .string(subjectName), "facialId": .string(facialID), "enrolledAt": .string(now.rfc3339),
+                "retainUntil": .string(deadline.retainUntil.rfc3339), "retentionRule": .string(deadline.rule),
+            ]
+        }
+    }
+}

@@ -1,0 +1,166 @@
+public import FioguardJSON
+public import FioguardPolicy
+import FioguardStore
+
+/// One entry of a `deletions` list.
+public struct Deletion: Sendable, Hashable {
+    public var facialID: String?
+    /// `pending` until FACEIO confirmed, then `deleted`; `failed` when FACEIO refused for good.
+    public var status: String
+
+    public var json: JSON { ["facialId": .string(facialID), "status": .string(status)] }
+
+    init(_ row: FacialIDRow) {
+        facialID = row.facialID ?? row.deletion?.facialID
+        switch (row.status, row.deletion?.status) {
+        case ("deleted", _), (_, "done"?): status = "deleted"
+        case (_, "failed"?): status = "failed"
+        default: status = "pending"
+        }
+    }
+}
+
+/// Facial IDs: show, touch (last interaction), delete (tombstone + outbox job in one transaction).
+public struct FacialIDService: Sendable {
+    let env: ServiceEnvironment
+
+    public init(_ env: ServiceEnvironment) { self.env = env }
+
+    public func show(subject: String) async throws -> JSON {
+        let policy = env.policy.current
+        return try await env.database.read { conn in
+            guard let row = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            let ids = try conn.facialIDs(subjectID: row.id)
+            let active = try conn.activeConsents(subjectID: row.id)
+            var consent: JSON = .null
+            if let first = active.first {
+                let same = active.filter { $0.consentID == first.consentID }
+                consent = [
+                    "consentId": .string(first.consentID), "purposes": .strings(active.map(\.purpose)),
+                    "recordedAt": .string(Timestamp(secondsSinceEpoch: first.grantedAt).rfc3339),
+                    "expiresAt": .string(same.first?.expiresAt.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
+                ]
+            }
+            let jurisdiction = ids.last.map { Jurisdiction(country: $0.country, region: $0.region) }
+            return [
+                "subject": .string(subject),
+                "facialIds": .array(ids.map(Self.json)),
+                "consent": consent,
+                "rights": Self.rights(policy: policy, jurisdiction: jurisdiction),
+            ]
+        }
+    }
+
+    static func json(_ f: FacialIDRow) -> JSON {
+        var deletion: JSON = .null
+        if let d = f.deletion {
+            deletion = [
+                "status": .string(Deletion(f).status),
+                "reason": .string(d.reason),
+                "requestedAt": .string(Timestamp(secondsSinceEpoch: d.requestedAt).rfc3339),
+                "completedAt": .string(d.completedAt.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
+                "attempts": .int(d.attempts),
+                "lastError": .string(d.lastError),
+            ]
+        }
+        let status = f.status == "deleting" && Deletion(f).status == "deleted" ? "deleted" : f.status
+        return [
+            "facialId": .string(f.facialID),
+            "status": .string(status),
+            "enrolledAt": .string(Timestamp(secondsSinceEpoch: f.enrolledAt).rfc3339),
+            "lastAuthenticatedAt": .string(f.lastAuthenticatedAt.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
+            "retainUntil": f.status == "active" ? .string(Timestamp(secondsSinceEpoch: f.retainUntil).rfc3339) : .null,
+            "retentionRule": .string(f.retainRule),
+            "deletion": deletion,
+        ]
+    }
+
+    /// How the subject can act on their data, and the retention rule that applies (duty D13).
+    static func rights(policy: Policy, jurisdiction: Jurisdiction?) -> JSON {
+        let disclosure = PolicyEngine.disclosure(jurisdiction: jurisdiction, locale: nil, policy: policy)
+        return [
+            "revokeConsent": ["method": "consent.revoke", "effect": "deletes every Facial ID at once"],
+            "deleteFacialId": ["method": "facialId.delete", "requires": "confirm: true"],
+            "eraseAccount": ["method": "subject.erase", "effect": "revokes all consent and deletes every Facial ID now, whatever the retention period"],
+            "retention": disclosure["retention"] ?? .null,
+        ]
+    }
+
+    // MARK: touch
+
+    public func touch(subject: String?, facialID: String?, caller: Caller) async throws -> JSON {
+        let now = env.now()
+        let policy = env.policy.current
+        let fidHash = facialID.map { env.pseudonymizer.lookupHash("facialId", $0) }
+        let subjectRef = subject.map { env.pseudonymizer.subject($0) }
+        return try await env.database.write { conn in
+            var rows: [FacialIDRow]
+            if let subject {
+                guard let s = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
+                rows = try conn.facialIDs(subjectID: s.id)
+                if let fidHash { rows = rows.filter { r in r.facialID.map { env.pseudonymizer.lookupHash("facialId", $0) } == fidHash } }
+            } else if let fidHash, let r = try conn.facialID(hash: fidHash) {
+                rows = [r]
+            } else {
+                rows = []
+            }
+            rows = rows.filter { $0.status == "active" }
+            guard !rows.isEmpty else { throw ServiceError.notFound("no active Facial ID") }
+            var latest: RetentionDeadline?
+            for r in rows {
+                let deadline = PolicyEngine.retention(
+                    enrolledAt: Timestamp(secondsSinceEpoch: r.enrolledAt), lastInteractionAt: now,
+                    jurisdiction: Jurisdiction(country: r.country, region: r.region), policy: policy)
+                try conn.touchFacialID(row: r.id, at: now.secondsSinceEpoch, retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule)
+                if latest == nil || deadline.retainUntil > latest!.retainUntil { latest = deadline }
+            }
+            let ref = try subjectRef ?? conn.subject(id: rows[0].subjectID)?.pseudonym
+            try AuditTrail.append(
+                conn, at: now.secondsSinceEpoch, action: "facialId.touched", subjectRef: ref, caller: caller,
+                details: ["count": .int(rows.count), "retainUntil": .string(latest!.retainUntil.rfc3339)])
+            return [
+                "lastAuthenticatedAt": .string(now.rfc3339), "retainUntil": .string(latest!.retainUntil.rfc3339),
+                "retentionRule": .string(latest!.rule), "touched": .int(rows.count),
+            ]
+        }
+    }
+
+    // MARK: delete
+
+    public func delete(subject: String, facialID: String?, reason: String?, caller: Caller) async throws -> [Deletion] {
+        let now = env.now()
+        let subjectRef = env.pseudonymizer.subject(subject)
+        return try await env.database.write { conn in
+            guard let s = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            var rows = try conn.facialIDs(subjectID: s.id)
+            if let facialID {
+                rows = rows.filter { $0.facialID == facialID }
+                guard !rows.isEmpty else { throw ServiceError.notFound("the subject has no such Facial ID") }
+            }
+            var queued = 0
+            for r in rows where try conn.tombstoneFacialID(row: r.id, reason: "user_request", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch) {
+                queued += 1
+            }
+            if queued > 0 {
+                try AuditTrail.append(
+                    conn, at: now.secondsSinceEpoch, action: "facialId.deleted", subjectRef: subjectRef, caller: caller,
+                    details: ["queued": .int(queued), "reason": .string(reason.map { String($0.prefix(256)) })])
+            }
+            let ids = Set(rows.map(\.id))
+            return try conn.facialIDs(subjectID: s.id).filter { ids.contains($0.id) }.map(Deletion.init)
+        }
+    }
+
+    /// Tombstones every active Facial ID of a subject in the caller's transaction and audits each.
+    /// Returns the subject's whole deletion picture afterwards.
+    static func tombstoneAll(
+        _ conn: Connection, subjectID: Int64, reason: String, now: Timestamp, notBefore: Timestamp, env: ServiceEnvironment,
+        caller: Caller
+    ) throws -> [Deletion] {
+        let rows = try conn.facialIDs(subjectID: subjectID)
+        for r in rows where r.status == "active" {
+            _ = try conn.tombstoneFacialID(row: r.id, reason: reason, now: now.secondsSinceEpoch, notBefore: notBefore.secondsSinceEpoch)
+        }
+        return try conn.facialIDs(subjectID: subjectID).filter { $0.status != "active" }.map(Deletion.init)
+    }
+}

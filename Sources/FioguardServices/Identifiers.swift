@@ -1,0 +1,18 @@
+/// Random identifiers from the system's CSPRNG (getrandom on Linux).
+enum Identifiers {
+    private static let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789".utf8)  // 32 symbols, no look-alikes
+
+    /// `prefix_` + `length` random symbols (5 bits each).
+    static func make(_ prefix: String, length: Int = 24) -> String {
+        var g = SystemRandomNumberGenerator()
+        var out = Array(prefix.utf8)
+        out.append(UInt8(ascii: "_"))
+        for _ in 0..<length { out.append(alphabet[Int(g.next() & 31)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func consent() -> String { make("cns") }
+    static func decision() -> String { make("dec") }
+    /// 52 symbols = 260 bits: a bearer token.
+    static func ticket() -> String { make("tkt", length: 52) }
+}

@@ -1,0 +1,116 @@
+public import FioguardJSON
+public import FioguardPolicy
+import FioguardStore
+
+/// Retention (duties D19, D20): finds Facial IDs past their `retainUntil` and consents past their
+/// expiry; a dry run lists them, a real run queues the deletions (tombstone + outbox job + audit).
+public struct RetentionService: Sendable {
+    let env: ServiceEnvironment
+    /// Rows changed per write transaction, so a big sweep never holds the writer for long.
+    let chunkSize = 500
+
+    public init(_ env: ServiceEnvironment) { self.env = env }
+
+    public struct Report: Sendable {
+        public var sweptAt: Timestamp
+        public var examined: Int64
+        public var expired: [(facialID: String?, rule: String, dueAt: Timestamp)]
+        public var deletionsQueued: Int
+        public var consentsExpired: Int
+        public var dryRun: Bool
+
+        public var json: JSON {
+            [
+                "sweptAt": .string(sweptAt.rfc3339), "dryRun": .bool(dryRun), "examined": .int(examined),
+                "expired": .array(expired.map { ["facialId": .string($0.facialID), "rule": .string($0.rule), "dueAt": .string($0.dueAt.rfc3339)] }),
+                "deletionsQueued": .int(deletionsQueued), "consentsExpired": .int(consentsExpired),
+            ]
+        }
+    }
+
+    public func sweep(dryRun: Bool, limit: Int, caller: Caller) async throws -> Report {
+        let now = env.now()
+        let policy = env.policy.current
+        let (examined, expired, consents) = try await env.database.read { conn in
+            (try conn.countActiveFacialIDs(), try conn.expiredFacialIDs(at: now.secondsSinceEpoch, limit: limit),
+             try conn.expiredConsents(at: now.secondsSinceEpoch, limit: limit))
+        }
+        var report = Report(
+            sweptAt: now, examined: examined,
+            expired: expired.map { ($0.facialID, $0.retainRule, Timestamp(secondsSinceEpoch: $0.retainUntil)) },
+            deletionsQueued: 0, consentsExpired: dryRun ? consents.count : 0, dryRun: dryRun)
+        guard !dryRun else { return report }
+
+        var start = 0
+        while start < expired.count {
+            let chunk = Array(expired[start..<min(start + chunkSize, expired.count)])
+            start += chunkSize
+            report.deletionsQueued += try await env.database.write { conn in
+                var queued = 0
+                for row in chunk where try conn.tombstoneFacialID(row: row.id, reason: "retention_expired", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch) {
+                    queued += 1
+                    try AuditTrail.append(
+                        conn, at: now.secondsSinceEpoch, action: "retention.expired", subjectRef: try conn.subject(id: row.subjectID)?.pseudonym,
+                        caller: caller,
+                        details: ["facialRef": .string(row.facialID.map(env.pseudonymizer.facialID)), "rule": .string(row.retainRule),
+                                  "dueAt": .string(Timestamp(secondsSinceEpoch: row.retainUntil).rfc3339)])
+                }
+                return queued
+            }
+        }
+        let notBefore = now.adding(policy.deleteAfterRevocation)
+        let bySubject = Dictionary(grouping: consents, by: \.subjectID)
+        for (subjectID, rows) in bySubject {
+            let (expiredCount, queued) = try await env.database.write { conn -> (Int, Int) in
+                // Re-read: the consent may have been revoked or renewed since the scan.
+                let current = try conn.activeConsents(subjectID: subjectID).filter { s in
+                    rows.contains { $0.purpose == s.purpose && $0.consentID == s.consentID } && (s.expiresAt ?? Int64.max) <= now.secondsSinceEpoch
+                }
+                guard !current.isEmpty else { return (0, 0) }
+                try ConsentService.revoke(conn, subjectID: subjectID, rows: current, kind: "expired", reason: "consent expired", now: now)
+                var queued = 0
+                if current.contains(where: { $0.purpose == "authentication" }) {
+                    try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
+                    let before = try conn.facialIDs(subjectID: subjectID).filter { $0.status == "active" }.count
+                    _ = try FacialIDService.tombstoneAll(
+                        conn, subjectID: subjectID, reason: "consent_expired", now: now, notBefore: notBefore, env: env, caller: caller)
+                    queued = before
+                }
+                try AuditTrail.append(
+                    conn, at: now.secondsSinceEpoch, action: "consent.expired", subjectRef: try conn.subject(id: subjectID)?.pseudonym,
+                    caller: caller, details: ["purposes": .strings(current.map(\.purpose)), "deletionsQueued": .int(queued)])
+                return (current.count, queued)
+            }
+            report.consentsExpired += expiredCount
+            report.deletionsQueued += queued
+        }
+        if report.deletionsQueued > 0 || report.consentsExpired > 0 {
+            env.logger.info("retention sweep", metadata: ["deletionsQueued": "\(report.deletionsQueued)", "consentsExpired": "\(report.consentsExpired)"])
+        }
+        return report
+    }
+
+    /// Recomputes `retainUntil` of every active Facial ID under `policy` (after a reload).
+    public func recompute(policy: Policy) async throws -> Int {
+        struct Change: Sendable { var row: Int64; var until: Int64; var rule: String }
+        let changes = try await env.database.read { conn -> [Change] in
+            var out: [Change] = []
+            try conn.forEachActiveFacialID { row, enrolledAt, lastAuth, country, region in
+                let d = PolicyEngine.retention(
+                    enrolledAt: Timestamp(secondsSinceEpoch: enrolledAt), lastInteractionAt: lastAuth.map(Timestamp.init(secondsSinceEpoch:)),
+                    jurisdiction: Jurisdiction(country: country, region: region), policy: policy)
+                out.append(Change(row: row, until: d.retainUntil.secondsSinceEpoch, rule: d.rule))
+            }
+            return out
+        }
+        var start = 0
+        while start < changes.count {
+            let chunk = Array(changes[start..<min(start + 5000, changes.count)])
+            start += 5000
+            try await env.database.write { conn in
+                for c in chunk { try conn.setRetention(row: c.row, retainUntil: c.until, retainRule: c.rule) }
+            }
+        }
+        return changes.count
+    }
+}

@@ -1,0 +1,46 @@
+public import FioguardJSON
+public import FioguardPolicy
+import FioguardStore
+
+/// Account deletion (duties D6, D18): revoke everything, delete every Facial ID now whatever the
+/// retention period, erase personal fields, keep only the pseudonymous audit trail.
+public struct SubjectService: Sendable {
+    let env: ServiceEnvironment
+
+    public init(_ env: ServiceEnvironment) { self.env = env }
+
+    public struct Erased: Sendable {
+        public var erasedAt: Timestamp
+        public var deletions: [Deletion]
+
+        public var json: JSON { ["erasedAt": .string(erasedAt.rfc3339), "deletions": .array(deletions.map(\.json))] }
+    }
+
+    public func erase(subject: String, caller: Caller) async throws -> Erased {
+        let now = env.now()
+        let subjectRef = env.pseudonymizer.subject(subject)
+        return try await env.database.write { conn in
+            guard let row = try conn.subject(named: subject) else {
+                // Idempotent: a retry after a lost answer finds the earlier erasure by pseudonym.
+                if let earlier = try conn.erasedSubject(pseudonym: subjectRef) {
+                    let deletions = try conn.facialIDs(subjectID: earlier.id).map(Deletion.init)
+                    return Erased(erasedAt: Timestamp(secondsSinceEpoch: earlier.erasedAt ?? now.secondsSinceEpoch), deletions: deletions)
+                }
+                throw ServiceError.notFound("unknown subject")
+            }
+            let active = try conn.activeConsents(subjectID: row.id)
+            try ConsentService.revoke(conn, subjectID: row.id, rows: active, kind: "revoked", reason: "account erased", now: now)
+            try conn.voidTickets(subjectID: row.id, now: now.secondsSinceEpoch)
+            let deletions = try FacialIDService.tombstoneAll(
+                conn, subjectID: row.id, reason: "account_erased", now: now, notBefore: now, env: env, caller: caller)
+            try conn.erasePersonalConsentData(subjectID: row.id)
+            try conn.eraseIdempotencyEntries(subjectID: row.id)
+            try conn.eraseFacialIDValues(subjectID: row.id)
+            try conn.markSubjectErased(id: row.id, now: now.secondsSinceEpoch)
+            try AuditTrail.append(
+                conn, at: now.secondsSinceEpoch, action: "subject.erased", subjectRef: subjectRef, caller: caller,
+                details: ["consentsRevoked": .int(Set(active.map(\.consentID)).count), "deletionsQueued": .int(deletions.count)])
+            return Erased(erasedAt: now, deletions: deletions)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+public import FioguardJSON
+public import FioguardPolicy
+import FioguardStore
+
+/// What `system.health` reports about the store and the deletion outbox.
+public struct SystemStatus: Sendable {
+    let env: ServiceEnvironment
+    let startedAt: Timestamp
+
+    public init(_ env: ServiceEnvironment, startedAt: Timestamp) {
+        self.env = env
+        self.startedAt = startedAt
+    }
+
+    public func health(version: String, faceioConfigured: Bool) async -> JSON {
+        let now = env.now()
+        var database: JSON
+        var pending: Int64 = 0
+        var failed: Int64 = 0
+        var ok = true
+        do {
+            let counts = try await env.database.read { conn in try conn.deletionCounts() }
+            pending = counts.pending
+            failed = counts.failed
+            database = ["ok": true, "schemaVersion": .int(env.database.schemaVersion)]
+        } catch {
+            ok = false
+            database = ["ok": false, "error": .string(String(describing: error))]
+        }
+        let degraded = !ok || failed > 0 || (pending > 0 && !faceioConfigured)
+        var faceio: JSONObject = JSONObject([
+            ("configured", .bool(faceioConfigured)), ("pendingDeletions", .int(pending)), ("failedDeletions", .int(failed)),
+        ])
+        if !faceioConfigured { faceio["note"] = "no FACEIO API key configured: deletions wait in the outbox" }
+        return [
+            "status": degraded ? "degraded" : "ok",
+            "version": .string(version),
+            "uptimeSeconds": .int(max(0, now.secondsSinceEpoch - startedAt.secondsSinceEpoch)),
+            "policyVersion": .string(env.policy.current.version),
+            "database": database,
+            "faceio": .object(faceio),
+        ]
+    }
+}
+

@@ -1,0 +1,338 @@
+import CSQLite
+
+/// One `sqlite3*` handle. Not `Sendable`: it lives on one store thread and callers only see it as
+/// the argument of a `Database.read`/`write` closure, which must not let it escape.
+///
+/// Transactions belong to the store: BEGIN/COMMIT/ROLLBACK (and the store's own savepoint) are
+/// refused inside closures, so a closure can never commit or abandon its group's transaction.
+/// Nested `SAVEPOINT`s of the closure's own are allowed.
+public final class Connection {
+    let handle: OpaquePointer
+    private let cache: StatementCache
+    /// Read by the authorizer callback: non-zero while caller code (a closure or a migration) runs.
+    private let callerCodeFlag: UnsafeMutablePointer<Int32>
+    private var controlStatements: [ControlStatement: OpaquePointer] = [:]
+    private var isOpen = true
+
+    /// Statements the store itself runs; prepared once, outside the statement cache.
+    enum ControlStatement: String {
+        case begin = "BEGIN"
+        case beginImmediate = "BEGIN IMMEDIATE"
+        case commit = "COMMIT"
+        case rollback = "ROLLBACK"
+        case savepoint = "SAVEPOINT fioguard_write"
+        case release = "RELEASE fioguard_write"
+        case rollbackToSavepoint = "ROLLBACK TO fioguard_write"
+    }
+
+    static let savepointName = "fioguard_write"
+
+    /// Opens and configures a connection: extended result codes, busy timeout, `synchronous=FULL`,
+    /// `foreign_keys=ON`. Journal mode is the writer's job (it persists in the file).
+    init(path: String, readOnly: Bool, configuration: DatabaseConfiguration) throws(StoreError) {
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | SQLITE_OPEN_NOMUTEX  // each connection is used by one thread at a time
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close_v2(db)
+            throw StoreError(code: rc, message: "cannot open \(path): \(message)")
+        }
+        handle = db
+        cache = StatementCache(capacity: configuration.statementCacheSize)
+        callerCodeFlag = .allocate(capacity: 1)
+        callerCodeFlag.initialize(to: 0)
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, configuration.busyTimeoutMilliseconds)
+        sqlite3_set_authorizer(db, { context, action, _, savepointName, _, _ in
+            guard let context, context.assumingMemoryBound(to: Int32.self).pointee != 0 else { return SQLITE_OK }
+            if action == SQLITE_TRANSACTION { return SQLITE_DENY }
+            if action == SQLITE_SAVEPOINT, let savepointName,
+                sqlite3_stricmp(savepointName, Connection.savepointName) == 0
+            {
+                return SQLITE_DENY
+            }
+            return SQLITE_OK
+        }, callerCodeFlag)
+        do {
+            try execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        cache.finalizeAll()
+        for statement in controlStatements.values { sqlite3_finalize(statement) }
+        controlStatements.removeAll()
+        sqlite3_close_v2(handle)
+        callerCodeFlag.deinitialize(count: 1)
+        callerCodeFlag.deallocate()
+    }
+
+    // MARK: - Public API
+
+    /// Runs one or more statements without parameters (`sqlite3_exec`); rows are discarded.
+    public func execute(_ sql: String) throws(StoreError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        guard rc == SQLITE_OK else {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(errorMessage)
+            throw refinedError(code: rc, message: message)
+        }
+    }
+
+    /// Runs one statement to completion and returns `sqlite3_changes()`.
+    @discardableResult
+    public func run(_ sql: String, _ params: [SQLValue] = []) throws(StoreError) -> Int {
+        let lease = try acquire(sql, params)
+        defer { release(lease) }
+        while true {
+            let rc = sqlite3_step(lease.statement)
+            if rc == SQLITE_DONE { return Int(sqlite3_changes64(handle)) }
+            if rc != SQLITE_ROW { throw lastError(rc) }
+        }
+    }
+
+    /// Runs one statement and returns all its rows.
+    public func query(_ sql: String, _ params: [SQLValue] = []) throws(StoreError) -> [Row] {
+        let lease = try acquire(sql, params)
+        defer { release(lease) }
+        let columns = sqlite3_column_count(lease.statement)
+        var rows: [Row] = []
+        while true {
+            let rc = sqlite3_step(lease.statement)
+            if rc == SQLITE_ROW {
+                rows.append(readRow(lease.statement, columns))
+            } else if rc == SQLITE_DONE {
+                return rows
+            } else {
+                throw lastError(rc)
+            }
+        }
+    }
+
+    /// Runs one statement and returns its first row, if any.
+    public func queryOne(_ sql: String, _ params: [SQLValue] = []) throws(StoreError) -> Row? {
+        let lease = try acquire(sql, params)
+        defer { release(lease) }
+        let rc = sqlite3_step(lease.statement)
+        if rc == SQLITE_ROW { return readRow(lease.statement, sqlite3_column_count(lease.statement)) }
+        if rc == SQLITE_DONE { return nil }
+        throw lastError(rc)
+    }
+
+    /// Streams the rows of one statement to `body` without collecting them; a throw from `body`
+    /// stops the scan and is rethrown.
+    public func forEach(_ sql: String, _ params: [SQLValue] = [], _ body: (Row) throws -> Void) throws {
+        let lease = try acquire(sql, params)
+        defer { release(lease) }
+        let columns = sqlite3_column_count(lease.statement)
+        while true {
+            let rc = sqlite3_step(lease.statement)
+            if rc == SQLITE_ROW {
+                try body(readRow(lease.statement, columns))
+            } else if rc == SQLITE_DONE {
+                return
+            } else {
+                throw lastError(rc)
+            }
+        }
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// Prepared statements reused from this connection's cache.
+    public var statementCacheHits: Int { cache.hits }
+    /// Statements that had to be prepared (not cached, or in use by an outer `forEach`).
+    public var statementCacheMisses: Int { cache.misses }
+    /// Prepared statements currently held by the cache.
+    public var cachedStatementCount: Int { cache.count }
+
+    // MARK: - Store internals
+
+    /// Whether caller code is running: transaction control is refused while it is.
+    var runsCallerCode: Bool {
+        get { callerCodeFlag.pointee != 0 }
+        set { callerCodeFlag.pointee = newValue ? 1 : 0 }
+    }
+
+    /// True outside any transaction. SQLite may roll a transaction back by itself (SQLITE_FULL,
+    /// SQLITE_IOERR, SQLITE_NOMEM, …), which this reveals.
+    var isAutocommit: Bool { sqlite3_get_autocommit(handle) != 0 }
+
+    func control(_ statement: ControlStatement) throws(StoreError) {
+        let prepared: OpaquePointer
+        if let existing = controlStatements[statement] {
+            prepared = existing
+        } else {
+            var created: OpaquePointer?
+            let rc = sqlite3_prepare_v3(
+                handle, statement.rawValue, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &created, nil)
+            guard rc == SQLITE_OK, let created else { throw lastError(rc) }
+            controlStatements[statement] = created
+            prepared = created
+        }
+        let rc = sqlite3_step(prepared)
+        let error = rc == SQLITE_DONE ? nil : lastError(rc)
+        sqlite3_reset(prepared)
+        if let error { throw error }
+    }
+
+    // MARK: - Statements
+
+    private struct Lease {
+        let statement: OpaquePointer
+        let entry: StatementCache.Entry?
+    }
+
+    private func acquire(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> Lease {
+        let lease: Lease
+        if let entry = cache.checkOut(sql) {
+            lease = Lease(statement: entry.statement, entry: entry)
+        } else {
+            let keep = cache.wants(sql)
+            let statement = try prepare(sql, persistent: keep)
+            lease = Lease(statement: statement, entry: keep ? cache.insert(sql, statement) : nil)
+        }
+        do {
+            try bind(params, to: lease.statement)
+        } catch {
+            release(lease)
+            throw error
+        }
+        return lease
+    }
+
+    private func release(_ lease: Lease) {
+        sqlite3_reset(lease.statement)
+        sqlite3_clear_bindings(lease.statement)
+        if let entry = lease.entry {
+            entry.inUse = false
+        } else {
+            sqlite3_finalize(lease.statement)
+        }
+    }
+
+    private func prepare(_ sql: String, persistent: Bool) throws(StoreError) -> OpaquePointer {
+        var statement: OpaquePointer?
+        var tail: UnsafePointer<CChar>?
+        let flags = persistent ? UInt32(SQLITE_PREPARE_PERSISTENT) : 0
+        let result: Result<OpaquePointer, StoreError> = sql.withCString { text in
+            let rc = sqlite3_prepare_v3(handle, text, -1, flags, &statement, &tail)
+            guard rc == SQLITE_OK else {
+                return .failure(refinedError(code: rc, message: String(cString: sqlite3_errmsg(handle))))
+            }
+            guard let statement else {
+                return .failure(.misuse("no SQL statement in \"\(sql)\""))
+            }
+            if let tail, !Self.isBlank(tail) {
+                sqlite3_finalize(statement)
+                return .failure(.misuse("more than one statement in \"\(sql)\"; use execute(_:) for scripts"))
+            }
+            return .success(statement)
+        }
+        return try result.get()
+    }
+
+    private static func isBlank(_ text: UnsafePointer<CChar>) -> Bool {
+        var p = text
+        while p.pointee != 0 {
+            switch UInt8(bitPattern: p.pointee) {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ";"):
+                p += 1
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    private func bind(_ params: [SQLValue], to statement: OpaquePointer) throws(StoreError) {
+        let expected = Int(sqlite3_bind_parameter_count(statement))
+        guard expected == params.count else {
+            throw StoreError(
+                code: SQLITE_RANGE, message: "statement takes \(expected) parameters, \(params.count) given")
+        }
+        for (offset, value) in params.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case .null:
+                rc = sqlite3_bind_null(statement, index)
+            case .int(let v):
+                rc = sqlite3_bind_int64(statement, index, v)
+            case .double(let v):
+                rc = sqlite3_bind_double(statement, index, v)
+            case .text(var v):
+                rc = v.withUTF8 { bytes -> Int32 in
+                    guard bytes.count > 0 else { return fg_sqlite3_bind_text(statement, index, "", 0) }
+                    guard bytes.count <= Int(Int32.max) else { return SQLITE_TOOBIG }
+                    return bytes.withMemoryRebound(to: CChar.self) {
+                        fg_sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count))
+                    }
+                }
+            case .blob(let v):
+                if v.isEmpty {
+                    rc = sqlite3_bind_zeroblob(statement, index, 0)
+                } else if v.count > Int(Int32.max) {
+                    rc = SQLITE_TOOBIG
+                } else {
+                    rc = v.withUnsafeBytes { fg_sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count)) }
+                }
+            }
+            guard rc == SQLITE_OK else { throw lastError(rc) }
+        }
+    }
+
+    private func readRow(_ statement: OpaquePointer, _ columns: Int32) -> Row {
+        var values: [SQLValue] = []
+        values.reserveCapacity(Int(columns))
+        for column in 0..<columns {
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_INTEGER:
+                values.append(.int(sqlite3_column_int64(statement, column)))
+            case SQLITE_FLOAT:
+                values.append(.double(sqlite3_column_double(statement, column)))
+            case SQLITE3_TEXT:
+                let text = sqlite3_column_text(statement, column)
+                let count = Int(sqlite3_column_bytes(statement, column))
+                values.append(.text(text.map { String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self) } ?? ""))
+            case SQLITE_BLOB:
+                let bytes = sqlite3_column_blob(statement, column)
+                let count = Int(sqlite3_column_bytes(statement, column))
+                values.append(.blob(bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []))
+            default:
+                values.append(.null)
+            }
+        }
+        return Row(values)
+    }
+
+    // MARK: - Errors
+
+    private func lastError(_ rc: Int32) -> StoreError {
+        refinedError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    private func refinedError(code: Int32, message: String) -> StoreError {
+        if code == SQLITE_AUTH && runsCallerCode {
+            return StoreError(
+                code: code,
+                message: "transaction control is not allowed here: the store runs every closure and migration in a transaction of its own (\(message))")
+        }
+        return StoreError(code: code, message: message)
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}

@@ -1,0 +1,135 @@
+public import Logging
+import CSQLite
+
+/// The store: one writer connection on a dedicated thread committing waiting writes in groups, and
+/// `readerCount` reader connections on threads of their own. Every connection runs in WAL mode with
+/// `synchronous=FULL`, `foreign_keys=ON` and the configured busy timeout, so a write that returned
+/// is on disk. No SQLite call ever runs on the caller's thread, except in `init`.
+public final class Database: Sendable {
+    public let configuration: DatabaseConfiguration
+    /// The schema version after the migrations ran at open.
+    public let schemaVersion: Int
+    private let writes = JobQueue<any StoreRequest>()
+    private let reads = JobQueue<any StoreRequest>()
+    private let statistics = WriterStatistics()
+    private let logger: Logger
+
+    /// Opens (creating the file, not its directory), configures every connection and runs the
+    /// pending migrations, synchronously: call it at startup, not from an event loop.
+    public init(configuration: DatabaseConfiguration, migrations: [Migration], logger: Logger) throws(StoreError) {
+        guard !configuration.path.isEmpty, configuration.path != ":memory:", !configuration.path.hasPrefix("file::memory:") else {
+            throw .misuse("an in-memory database cannot be shared by the writer and the readers; give a file path")
+        }
+        guard configuration.readerCount >= 1 else { throw .misuse("readerCount must be at least 1") }
+        guard configuration.maxGroupSize >= 1 else { throw .misuse("maxGroupSize must be at least 1") }
+        let migrator = try SchemaMigrator(migrations: migrations, logger: logger)
+
+        let writer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)
+        let journalMode = try writer.queryOne("PRAGMA journal_mode = WAL")?.text(0)
+        guard journalMode?.lowercased() == "wal" else {
+            throw StoreError(
+                code: SQLITE_ERROR, message: "cannot switch \(configuration.path) to WAL (journal_mode is \(journalMode ?? "unknown"))")
+        }
+        schemaVersion = try migrator.migrate(writer)
+
+        var readers: [Connection] = []
+        for _ in 0..<configuration.readerCount {
+            readers.append(try Connection(path: configuration.path, readOnly: true, configuration: configuration))
+        }
+        self.configuration = configuration
+        self.logger = logger
+
+        let committer = GroupCommitter(
+            connection: writer, queue: writes, statistics: statistics,
+            maxGroupSize: configuration.maxGroupSize, logger: logger)
+        do {
+            try start(name: "fg-store-writer", on: writes, ThreadHandoff(committer) { $0.run() })
+            for (number, reader) in readers.enumerated() {
+                let worker = ReaderWorker(connection: reader, queue: reads)
+                try start(name: "fg-store-read-\(number)", on: reads, ThreadHandoff(worker) { $0.run() })
+            }
+        } catch {
+            writes.close()
+            reads.close()
+            throw error
+        }
+        logger.info(
+            "database opened",
+            metadata: [
+                "path": "\(configuration.path)", "schemaVersion": "\(schemaVersion)",
+                "readers": "\(configuration.readerCount)",
+            ])
+    }
+
+    deinit {
+        // Threads drain what is queued, close their connections and exit on their own.
+        writes.close()
+        reads.close()
+    }
+
+    private func start(name: String, on queue: JobQueue<any StoreRequest>, _ handoff: ThreadHandoff) throws(StoreError) {
+        queue.workerStarted()
+        do {
+            try DedicatedThread.start(name: name) { handoff.run() }
+        } catch {
+            queue.workerStopped()
+            throw error
+        }
+    }
+
+    /// Runs `body` on the writer connection inside the next group transaction (in a savepoint of its
+    /// own) and returns once that transaction has committed durably. If `body` throws, only its own
+    /// changes are undone and only this call throws; if the group's COMMIT fails, every call of the
+    /// group throws that error. `body` must not start or end transactions (SQLITE_AUTH).
+    /// Cancelling the calling task does not withdraw a queued write.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            if !writes.enqueue(ClosureRequest(body: body, continuation: continuation)) {
+                continuation.resume(throwing: StoreError.closed)
+            }
+        }
+    }
+
+    /// Runs `body` on a reader connection, in one read transaction (a consistent snapshot that
+    /// includes every write that has returned). Reader connections are read-only.
+    @discardableResult
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            if !reads.enqueue(ClosureRequest(body: body, continuation: continuation)) {
+                continuation.resume(throwing: StoreError.closed)
+            }
+        }
+    }
+
+    /// Checkpoints the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`),
+    /// between write groups. Throws SQLITE_BUSY if active readers kept it from finishing. Optional:
+    /// closing the last connection checkpoints too.
+    public func checkpoint() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            if !writes.enqueue(CheckpointRequest(continuation: continuation)) {
+                continuation.resume(throwing: StoreError.closed)
+            }
+        }
+    }
+
+    /// Finishes the queued reads and writes, then closes every connection (readers first, so the
+    /// writer's close checkpoints and removes the WAL). Later calls throw `StoreError.closed`.
+    /// Idempotent; every caller returns once all is closed.
+    public func close() async {
+        let first = reads.close()
+        await reads.waitUntilStopped()
+        writes.close()
+        await writes.waitUntilStopped()
+        if first { logger.info("database closed", metadata: ["path": "\(configuration.path)"]) }
+    }
+
+    /// Write transactions committed so far (each holding one or more writes).
+    public var committedGroups: Int { statistics.committedGroups }
+    /// Write closures committed so far.
+    public var committedWrites: Int { statistics.committedWrites }
+    /// Writes waiting for the writer thread (not counting the group being committed).
+    public var queuedWrites: Int { writes.count }
+    /// Reads waiting for a reader thread.
+    public var queuedReads: Int { reads.count }
+}

@@ -1,0 +1,18 @@
+/// How the store opens its file and sizes its threads; every field has a default but `path`.
+public struct DatabaseConfiguration: Sendable {
+    /// The database file; it is created if missing, its directory is not. `:memory:` is refused
+    /// because readers use their own connections to the same file.
+    public var path: String
+    /// Reader threads, each owning one connection.
+    public var readerCount: Int = 2
+    /// How long a connection waits for a lock held by another process before SQLITE_BUSY.
+    public var busyTimeoutMilliseconds: Int32 = 5000
+    /// Most write closures committed in one transaction.
+    public var maxGroupSize: Int = 512
+    /// Prepared statements kept per connection (LRU by SQL text); 0 disables the cache.
+    public var statementCacheSize: Int = 64
+
+    public init(path: String) {
+        self.path = path
+    }
+}

@@ -1,0 +1,99 @@
+import Logging
+import CSQLite
+
+/// The writer thread's loop: takes every write waiting when it wakes (up to `maxGroupSize`) and
+/// commits them in one `BEGIN IMMEDIATE … COMMIT`, each closure inside its own savepoint so that a
+/// throw undoes only that closure's changes. Callers are resumed only after COMMIT returned, which
+/// with `synchronous=FULL` means the group is on disk.
+final class GroupCommitter {
+    private let connection: Connection
+    private let queue: JobQueue<any StoreRequest>
+    private let statistics: WriterStatistics
+    private let maxGroupSize: Int
+    private let logger: Logger
+
+    init(
+        connection: Connection, queue: JobQueue<any StoreRequest>, statistics: WriterStatistics,
+        maxGroupSize: Int, logger: Logger
+    ) {
+        self.connection = connection
+        self.queue = queue
+        self.statistics = statistics
+        self.maxGroupSize = maxGroupSize
+        self.logger = logger
+    }
+
+    /// Runs until the queue is closed and drained, then closes the connection.
+    func run() {
+        while let batch = queue.takeBatch(max: maxGroupSize) {
+            var start = 0
+            while start < batch.count {
+                if !batch[start].isTransactional {
+                    let request = batch[start]
+                    _ = request.perform(on: connection)
+                    request.complete(groupError: nil)
+                    start += 1
+                    continue
+                }
+                var end = start
+                while end < batch.count && batch[end].isTransactional { end += 1 }
+                commitGroup(batch[start..<end])
+                start = end
+            }
+        }
+        connection.close()
+        queue.workerStopped()
+    }
+
+    private func commitGroup(_ group: ArraySlice<any StoreRequest>) {
+        guard !group.isEmpty else { return }
+        do {
+            try connection.control(.beginImmediate)
+        } catch {
+            fail(group, error, stage: "begin")
+            return
+        }
+        var members: [any StoreRequest] = []
+        members.reserveCapacity(group.count)
+        var index = group.startIndex
+        while index < group.endIndex {
+            let request = group[index]
+            index += 1
+            do {
+                try connection.control(.savepoint)
+                if request.perform(on: connection) {
+                    try connection.control(.release)
+                } else {
+                    try connection.control(.rollbackToSavepoint)
+                    try connection.control(.release)
+                }
+                members.append(request)
+            } catch {
+                // Only SQLite trouble (I/O, disk full, memory) gets here. Whatever state the
+                // transaction is in, it can no longer be trusted: undo it, fail every member so
+                // far, and start a new group with the rest.
+                if !connection.isAutocommit { try? connection.control(.rollback) }
+                fail(members + [request], error, stage: "savepoint")
+                commitGroup(group[index...])
+                return
+            }
+        }
+        do {
+            try connection.control(.commit)
+        } catch {
+            if !connection.isAutocommit { try? connection.control(.rollback) }
+            fail(members[...], error, stage: "commit")
+            return
+        }
+        statistics.recordGroup(writes: members.count)
+        for member in members { member.complete(groupError: nil) }
+    }
+
+    private func fail(_ requests: some Collection<any StoreRequest>, _ error: any Error, stage: String) {
+        guard !requests.isEmpty else { return }
+        logger.error(
+            "group commit failed",
+            metadata: ["stage": "\(stage)", "writes": "\(requests.count)", "error": "\(error)"])
+        for request in requests { request.complete(groupError: error) }
+    }
+}

@@ -1,0 +1,53 @@
+/// A row of `subjects`.
+public struct SubjectRow: Sendable {
+    public var id: Int64
+    public var subject: String?
+    public var pseudonym: String
+    public var createdAt: Int64
+    public var erasedAt: Int64?
+}
+
+extension Connection {
+    public func subject(named subject: String) throws(StoreError) -> SubjectRow? {
+        try queryOne("SELECT id, subject, pseudonym, created_at, erased_at FROM subjects WHERE subject = ?", [.text(subject)])
+            .map(SubjectRow.init)
+    }
+
+    public func subject(id: Int64) throws(StoreError) -> SubjectRow? {
+        try queryOne("SELECT id, subject, pseudonym, created_at, erased_at FROM subjects WHERE id = ?", [.int(id)]).map(SubjectRow.init)
+    }
+
+    /// The most recently erased subject with this pseudonym (makes `subject.erase` idempotent).
+    public func erasedSubject(pseudonym: String) throws(StoreError) -> SubjectRow? {
+        try queryOne(
+            "SELECT id, subject, pseudonym, created_at, erased_at FROM subjects WHERE pseudonym = ? AND erased_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [.text(pseudonym)]
+        ).map(SubjectRow.init)
+    }
+
+    /// Returns the subject's row, creating it when new.
+    public func upsertSubject(_ subject: String, pseudonym: String, now: Int64) throws(StoreError) -> SubjectRow {
+        if let row = try self.subject(named: subject) { return row }
+        try run("INSERT INTO subjects (subject, pseudonym, created_at) VALUES (?, ?, ?)", [.text(subject), .text(pseudonym), .int(now)])
+        return SubjectRow(id: lastInsertRowID, subject: subject, pseudonym: pseudonym, createdAt: now, erasedAt: nil)
+    }
+
+    /// Forgets the personal value; the pseudonym stays for the audit trail.
+    public func markSubjectErased(id: Int64, now: Int64) throws(StoreError) {
+        try run("UPDATE subjects SET subject = NULL, erased_at = ? WHERE id = ?", [.int(now), .int(id)])
+    }
+
+    public func meta(_ key: String) throws(StoreError) -> [UInt8]? {
+        try queryOne("SELECT value FROM meta WHERE key = ?", [.text(key)])?.blob(0)
+    }
+
+    public func setMeta(_ key: String, _ value: [UInt8]) throws(StoreError) {
+        try run("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), .blob(value)])
+    }
+}
+
+extension SubjectRow {
+    init(_ r: Row) {
+        self.init(id: r.int(0)!, subject: r.text(1), pseudonym: r.text(2)!, createdAt: r.int(3)!, erasedAt: r.int(4))
+    }
+}

@@ -1,0 +1,40 @@
+/// A row of `tickets`.
+public struct TicketRow: Sendable {
+    public var subjectID: Int64
+    public var decisionID: String
+    public var country: String
+    public var region: String?
+    public var issuedAt: Int64
+    public var expiresAt: Int64
+    public var consumedAt: Int64?
+}
+
+extension Connection {
+    public func insertTicket(hash: String, subjectID: Int64, decisionID: String, country: String, region: String?, issuedAt: Int64, expiresAt: Int64) throws(StoreError) {
+        try run(
+            "INSERT INTO tickets (ticket_hash, subject_id, decision_id, country, region, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.text(hash), .int(subjectID), .text(decisionID), .text(country), region.map(SQLValue.text) ?? .null, .int(issuedAt), .int(expiresAt)])
+    }
+
+    public func ticket(hash: String) throws(StoreError) -> TicketRow? {
+        try queryOne(
+            "SELECT subject_id, decision_id, country, region, issued_at, expires_at, consumed_at FROM tickets WHERE ticket_hash = ?",
+            [.text(hash)]
+        ).map { TicketRow(subjectID: $0.int(0)!, decisionID: $0.text(1)!, country: $0.text(2)!, region: $0.text(3), issuedAt: $0.int(4)!, expiresAt: $0.int(5)!, consumedAt: $0.int(6)) }
+    }
+
+    /// True when this call consumed it (false: already consumed).
+    public func consumeTicket(hash: String, now: Int64) throws(StoreError) -> Bool {
+        try run("UPDATE tickets SET consumed_at = ? WHERE ticket_hash = ? AND consumed_at IS NULL", [.int(now), .text(hash)]) == 1
+    }
+
+    /// Voids every outstanding ticket of a subject (consent revoked or account erased).
+    @discardableResult
+    public func voidTickets(subjectID: Int64, now: Int64) throws(StoreError) -> Int {
+        try run("UPDATE tickets SET consumed_at = ? WHERE subject_id = ? AND consumed_at IS NULL", [.int(now), .int(subjectID)])
+    }
+
+    public func purgeTickets(olderThan cutoff: Int64) throws(StoreError) -> Int {
+        try run("DELETE FROM tickets WHERE expires_at < ?", [.int(cutoff)])
+    }
+}

@@ -1,0 +1,129 @@
+/// The schema, as forward-only migrations. A new version appends; none is ever edited once
+/// released (tests open databases at every earlier version and migrate them).
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "lifecycle", sql: v1),
+    ]
+
+    static let v1 = """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value BLOB NOT NULL
+        ) STRICT;
+
+        -- One row per backend user. `subject` is NULL once erased; `pseudonym` (a keyed hash of the
+        -- subject) stays so the audit trail remains linkable without the personal value.
+        CREATE TABLE subjects (
+            id         INTEGER PRIMARY KEY,
+            subject    TEXT UNIQUE,
+            pseudonym  TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            erased_at  INTEGER
+        ) STRICT;
+        CREATE INDEX subjects_pseudonym ON subjects(pseudonym);
+
+        -- Consent history: append-only (triggers refuse UPDATE and DELETE).
+        CREATE TABLE consent_events (
+            id          INTEGER PRIMARY KEY,
+            subject_id  INTEGER NOT NULL REFERENCES subjects(id),
+            consent_id  TEXT NOT NULL,
+            kind        TEXT NOT NULL CHECK (kind IN ('granted', 'revoked', 'expired')),
+            purposes    TEXT NOT NULL,
+            at          INTEGER NOT NULL,
+            details     TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX consent_events_subject ON consent_events(subject_id, id);
+        CREATE UNIQUE INDEX consent_events_grant ON consent_events(consent_id) WHERE kind = 'granted';
+        CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+            BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
+        CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+            BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
+
+        -- The personal part of a grant (age, birth date, guardian, locale, the receipt), kept apart
+        -- so that erasure can remove it while the history above stays append-only.
+        CREATE TABLE consent_personal (
+            consent_id TEXT PRIMARY KEY,
+            subject_id INTEGER NOT NULL REFERENCES subjects(id),
+            data       TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX consent_personal_subject ON consent_personal(subject_id);
+
+        -- What is in force now: one row per active purpose (a projection of the history).
+        CREATE TABLE consent_state (
+            subject_id  INTEGER NOT NULL REFERENCES subjects(id),
+            purpose     TEXT NOT NULL,
+            consent_id  TEXT NOT NULL,
+            granted_at  INTEGER NOT NULL,
+            expires_at  INTEGER,
+            PRIMARY KEY (subject_id, purpose)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX consent_state_expiry ON consent_state(expires_at) WHERE expires_at IS NOT NULL;
+
+        CREATE TABLE idempotency_keys (
+            key          TEXT PRIMARY KEY,
+            subject_id   INTEGER NOT NULL REFERENCES subjects(id),
+            request_hash TEXT NOT NULL,
+            consent_id   TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX idempotency_subject ON idempotency_keys(subject_id);
+
+        -- Enrollment tickets: only a hash of the ticket is stored (it is a bearer token).
+        CREATE TABLE tickets (
+            ticket_hash TEXT PRIMARY KEY,
+            subject_id  INTEGER NOT NULL REFERENCES subjects(id),
+            decision_id TEXT NOT NULL,
+            country     TEXT NOT NULL,
+            region      TEXT,
+            issued_at   INTEGER NOT NULL,
+            expires_at  INTEGER NOT NULL,
+            consumed_at INTEGER
+        ) STRICT;
+        CREATE INDEX tickets_subject ON tickets(subject_id);
+
+        CREATE TABLE facial_ids (
+            id                    INTEGER PRIMARY KEY,
+            facial_id             TEXT UNIQUE,
+            fid_hash              TEXT NOT NULL UNIQUE,
+            subject_id            INTEGER NOT NULL REFERENCES subjects(id),
+            status                TEXT NOT NULL CHECK (status IN ('active', 'deleting', 'deleted')),
+            enrolled_at           INTEGER NOT NULL,
+            last_authenticated_at INTEGER,
+            retain_until          INTEGER NOT NULL,
+            retain_rule           TEXT NOT NULL,
+            country               TEXT NOT NULL,
+            region                TEXT,
+            deleted_at            INTEGER
+        ) STRICT;
+        CREATE INDEX facial_ids_subject ON facial_ids(subject_id);
+        CREATE INDEX facial_ids_retention ON facial_ids(retain_until) WHERE status = 'active';
+
+        -- The deletion outbox: written in the same transaction as the tombstone above, drained by
+        -- the FACEIO worker. `facial_id` is the raw id the REST call needs, cleared once done.
+        CREATE TABLE deletion_jobs (
+            id              INTEGER PRIMARY KEY,
+            facial_row      INTEGER NOT NULL UNIQUE REFERENCES facial_ids(id),
+            facial_id       TEXT,
+            status          TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+            reason          TEXT NOT NULL,
+            requested_at    INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            last_error      TEXT,
+            completed_at    INTEGER
+        ) STRICT;
+        CREATE INDEX deletion_jobs_due ON deletion_jobs(next_attempt_at) WHERE status = 'pending';
+
+        -- Hash-chained audit log: hash = SHA-256(prev_hash | seq | at | action | subject_ref | caller | details).
+        CREATE TABLE audit_log (
+            seq         INTEGER PRIMARY KEY,
+            at          INTEGER NOT NULL,
+            action      TEXT NOT NULL,
+            subject_ref TEXT,
+            caller      TEXT NOT NULL,
+            details     TEXT NOT NULL,
+            prev_hash   TEXT NOT NULL,
+            hash        TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX audit_subject ON audit_log(subject_ref, seq);
+        """
+}

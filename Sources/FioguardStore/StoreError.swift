@@ -1,0 +1,47 @@
+import CSQLite
+
+/// An error from the store: an SQLite result code with `sqlite3_errmsg`, or one of the store's own
+/// conditions (closed, schema newer than this build, invalid configuration) under a fitting SQLite code.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    /// The primary SQLite result code (`SQLITE_CONSTRAINT`, `SQLITE_BUSY`, …).
+    public let code: Int32
+    /// The extended result code (`SQLITE_CONSTRAINT_UNIQUE`, …); equal to `code` when there is none.
+    public let extendedCode: Int32
+    public let message: String
+    private let origin: Origin
+
+    enum Origin: Sendable {
+        case sqlite, closed, schemaTooNew
+    }
+
+    public init(code: Int32, message: String) {
+        self.init(code: code, message: message, origin: .sqlite)
+    }
+
+    init(code: Int32, message: String, origin: Origin) {
+        self.code = code & 0xff
+        self.extendedCode = code
+        self.message = message
+        self.origin = origin
+    }
+
+    /// Thrown by every call made after `Database.close()`.
+    public static let closed = StoreError(code: SQLITE_MISUSE, message: "the database is closed", origin: .closed)
+
+    static func misuse(_ message: String) -> StoreError {
+        StoreError(code: SQLITE_MISUSE, message: message)
+    }
+
+    /// UNIQUE, PRIMARY KEY, FOREIGN KEY, CHECK or NOT NULL failed.
+    public var isConstraintViolation: Bool { code == SQLITE_CONSTRAINT }
+    /// Another connection (or process) held a lock longer than the busy timeout.
+    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    /// The database was closed before the call.
+    public var isClosed: Bool { origin == .closed }
+    /// The database file was migrated by a newer build; this one refuses to open it.
+    public var isSchemaTooNew: Bool { origin == .schemaTooNew }
+
+    public var description: String {
+        "SQLite error \(extendedCode) (\(String(cString: sqlite3_errstr(extendedCode)))): \(message)"
+    }
+}

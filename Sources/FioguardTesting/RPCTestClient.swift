@@ -1,0 +1,89 @@
+public import FioguardJSON
+import FioguardTransport
+import NIOCore
+import NIOPosix
+
+/// A line-oriented client over NIO: send raw bytes or JSON-RPC calls, read response lines.
+public final class RPCTestClient: Sendable {
+    private let channel: NIOAsyncChannel<Frame, ByteBuffer>
+    private let lines: AsyncThrowingStream<Frame, any Error>
+    private let iterator: IteratorBox
+
+    private final class IteratorBox: @unchecked Sendable {
+        // @unchecked: only one test task reads from a client at a time.
+        var iterator: AsyncThrowingStream<Frame, any Error>.AsyncIterator
+        init(_ i: AsyncThrowingStream<Frame, any Error>.AsyncIterator) { iterator = i }
+    }
+
+    private init(channel: NIOAsyncChannel<Frame, ByteBuffer>) {
+        self.channel = channel
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Frame.self)
+        lines = stream
+        iterator = IteratorBox(stream.makeAsyncIterator())
+        let inbound = channel.inbound
+        Task {
+            do {
+                for try await frame in inbound { continuation.yield(frame) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+
+    public static func connect(_ path: String, maxLine: Int = 64 << 20) async throws -> RPCTestClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(unixDomainSocketPath: path) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxLine)))
+                    return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return RPCTestClient(channel: channel)
+    }
+
+    /// Sends bytes as they are (no newline added).
+    public func send(raw bytes: [UInt8]) async throws {
+        try await channel.outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    public func send(line text: String) async throws {
+        try await send(raw: Array((text + "\n").utf8))
+    }
+
+    /// The next response line, parsed; nil at end of stream.
+    public func readResponse() async throws -> JSON? {
+        guard let frame = try await iterator.iterator.next() else { return nil }
+        guard case .line(let buffer) = frame else { throw TestSupportError("oversized response") }
+        return try JSON.parse(Array(buffer.readableBytesView), maxDepth: 512)
+    }
+
+    /// Sends a request with `id` and returns the whole response object.
+    public func request(_ method: String, _ params: JSON? = nil, id: JSON = 1) async throws -> JSON {
+        var o = JSONObject([("jsonrpc", "2.0"), ("method", .string(method))])
+        if let params { o["params"] = params }
+        o["id"] = id
+        try await send(line: JSON.object(o).encodedString())
+        guard let r = try await readResponse() else { throw TestSupportError("connection closed before a response") }
+        return r
+    }
+
+    /// The `result` of a call, or throws the error object.
+    public func call(_ method: String, _ params: JSON? = nil) async throws -> JSON {
+        let r = try await request(method, params)
+        if let e = r["error"] { throw RemoteError(error: e) }
+        return r["result"] ?? .null
+    }
+
+    public func close() async {
+        try? await channel.channel.close()
+    }
+}
+
+/// A JSON-RPC error object returned by the server.
+public struct RemoteError: Error, CustomStringConvertible, Sendable {
+    public let error: JSON
+    public var code: Int64? { error["code"]?.intValue }
+    public var reason: String? { error["data"]?["reason"]?.stringValue }
+    public var description: String { error.encodedString() }
+}

@@ -1,0 +1,67 @@
+public import NIOCore
+
+/// Splits a byte stream into lines: `\n` ends a line, a `\r` before it is dropped, blank lines are
+/// skipped. A line longer than `maxLineLength` is reported once as `.oversized` and its bytes are
+/// discarded as they arrive, so an 8 MiB line never sits in memory.
+public struct LineFrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = Frame
+
+    public let maxLineLength: Int
+    /// Bytes of the current partial line already searched for `\n` (avoids rescanning).
+    private var scanned = 0
+    private var discarding = false
+
+    public init(maxLineLength: Int) {
+        self.maxLineLength = maxLineLength
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let view = buffer.readableBytesView
+        let searchStart = view.startIndex + scanned
+        guard let newline = view[searchStart...].firstIndex(of: UInt8(ascii: "\n")) else {
+            if discarding {
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                scanned = 0
+            } else if buffer.readableBytes > maxLineLength {
+                discarding = true
+                buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+                scanned = 0
+                context.fireChannelRead(Self.wrapInboundOut(.oversized(limit: maxLineLength)))
+            } else {
+                scanned = buffer.readableBytes
+            }
+            return .needMoreData
+        }
+        let length = newline - view.startIndex
+        scanned = 0
+        if discarding {
+            discarding = false
+            buffer.moveReaderIndex(forwardBy: length + 1)
+            return .continue
+        }
+        if length > maxLineLength {
+            buffer.moveReaderIndex(forwardBy: length + 1)
+            context.fireChannelRead(Self.wrapInboundOut(.oversized(limit: maxLineLength)))
+            return .continue
+        }
+        var line = buffer.readSlice(length: length)!
+        buffer.moveReaderIndex(forwardBy: 1)
+        if line.readableBytesView.last == UInt8(ascii: "\r") {
+            line.moveWriterIndex(to: line.writerIndex - 1)
+        }
+        if line.readableBytesView.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+            return .continue
+        }
+        context.fireChannelRead(Self.wrapInboundOut(.line(line)))
+        return .continue
+    }
+
+    /// A partial line left when the peer closes is dropped: it was never a complete message.
+    public mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        return .needMoreData
+    }
+}

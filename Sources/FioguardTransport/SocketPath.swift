@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why the socket path could not be made ready.
+public struct SocketPathError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Socket-file hygiene: parent directory, live-server detection, stale-file replacement, mode,
+/// removal on exit. All blocking, all at start-up or shutdown, never on an event loop.
+public enum SocketPath {
+    /// Unix socket paths are limited by `sun_path` (108 bytes on Linux, including the NUL).
+    public static let maxLength = 107
+
+    /// Creates the parent directory (0750) and clears the way for `bind`: refuses a path owned by
+    /// a live server or occupied by something that is not a socket, and removes a stale socket file.
+    public static func prepare(_ path: String) throws(SocketPathError) {
+        guard path.utf8.count <= maxLength else {
+            throw SocketPathError(message: "socket path is longer than \(maxLength) bytes")
+        }
+        try makeParentDirectory(of: path, mode: 0o750)
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }  // nothing there
+        guard (st.st_mode & S_IFMT) == S_IFSOCK else {
+            throw SocketPathError(message: "\(path) exists and is not a socket; refusing to replace it")
+        }
+        if isLive(path) {
+            throw SocketPathError(message: "another server is already listening on \(path)")
+        }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw SocketPathError(message: "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// True when something accepts connections on `path`.
+    public static func isLive(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return rc == 0
+    }
+
+    public static func setMode(_ path: String, _ mode: UInt32) throws(SocketPathError) {
+        guard chmod(path, mode_t(mode)) == 0 else {
+            throw SocketPathError(message: "cannot set mode of \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The inode of the socket file, to make sure we only ever remove our own.
+    public static func inode(_ path: String) -> UInt64? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return UInt64(st.st_ino)
+    }
+
+    /// Removes the socket file if it is still the one we created.
+    public static func remove(_ path: String, inode: UInt64?) {
+        guard let inode, Self.inode(path) == inode else { return }
+        unlink(path)
+    }
+
+    /// `mkdir -p` of the path's parent; new directories get `mode`.
+    public static func makeParentDirectory(of path: String, mode: UInt32) throws(SocketPathError) {
+        var components = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        components.removeLast()
+        var current = path.hasPrefix("/") ? "" : "."
+        for c in components where !c.isEmpty {
+            current += "/" + c
+            if mkdir(current, mode_t(mode)) != 0 && errno != EEXIST {
+                throw SocketPathError(message: "cannot create directory \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+import Synchronization
+
+/// The NDJSON server on a Unix domain socket (SwiftNIO). Each connection is one child task; its
+/// frames are handled one after another, so responses leave in request order and a pipelining
+/// client's requests take effect in the order sent. Backpressure comes from NIOAsyncChannel: a
+/// connection whose requests are not yet handled stops being read.
+public final class UnixSocketServer: Sendable {
+    public let configuration: TransportConfiguration
+    private let handler: any FrameHandler
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let readyContinuation: AsyncStream<Void>.Continuation
+    /// Yields once the socket is bound and its mode set (tests and `make run` wait on it).
+    public let ready: AsyncStream<Void>
+
+    private struct Entry {
+        var channel: any Channel
+        var busy: Bool
+    }
+
+    private struct State {
+        var nextID: UInt64 = 1
+        var shuttingDown = false
+        var serverChannel: (any Channel)?
+        var connections: [UInt64: Entry] = [:]
+    }
+
+    public init(
+        configuration: TransportConfiguration,
+        handler: any FrameHandler,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.handler = handler
+        self.group = group
+        self.logger = logger
+        (self.ready, self.readyContinuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    private struct Accepted: Sendable {
+        let channel: NIOAsyncChannel<Frame, ByteBuffer>
+        let peer: PeerCredentials.Value
+    }
+
+    /// Binds, serves until `beginShutdown()`, waits for in-flight requests, removes the socket.
+    public func run() async throws {
+        let path = configuration.socketPath
+        try SocketPath.prepare(path)
+        let maxFrame = configuration.maxFrameLength
+        let idle = configuration.idleTimeoutSeconds
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
+                PeerCredentials.read(from: channel).flatMapThrowing { peer in
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(idle)))
+                    try sync.addHandler(IdleCloseHandler())
+                    try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame)))
+                    let async = try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return Accepted(channel: async, peer: peer)
+                }
+            }
+        let inode = SocketPath.inode(path)
+        defer { SocketPath.remove(path, inode: inode) }
+        try SocketPath.setMode(path, configuration.socketMode)
+        let alreadyStopping = state.withLock { s in
+            s.serverChannel = server.channel
+            return s.shuttingDown
+        }
+        if alreadyStopping { server.channel.close(promise: nil) }
+        logger.info("listening", metadata: ["socket": "\(path)"])
+        readyContinuation.yield()
+
+        await withDiscardingTaskGroup { group in
+            do {
+                try await server.executeThenClose { inbound in
+                    for try await accepted in inbound {
+                        group.addTask { await self.serve(accepted) }
+                    }
+                }
+            } catch {
+                logger.debug("accept loop ended", metadata: ["error": "\(error)"])
+            }
+        }
+        logger.info("stopped listening", metadata: ["socket": "\(path)"])
+    }
+
+    /// Stops accepting, closes idle connections, and lets busy ones finish the request in hand.
+    /// `run()` returns once every connection is gone.
+    public func beginShutdown() {
+        let (server, idle) = state.withLock { s -> ((any Channel)?, [any Channel]) in
+            s.shuttingDown = true
+            return (s.serverChannel, s.connections.values.filter { !$0.busy }.map(\.channel))
+        }
+        server?.close(promise: nil)
+        for c in idle { c.close(promise: nil) }
+    }
+
+    private func serve(_ accepted: Accepted) async {
+        let channel = accepted.channel
+        let peer = accepted.peer
+        let admitted: Result<UInt64, ConnectionRefusal> = state.withLock { s in
+            if s.shuttingDown { return .failure(.shuttingDown) }
+            if s.connections.count >= configuration.maxConnections {
+                return .failure(.tooManyConnections(limit: configuration.maxConnections))
+            }
+            if !configuration.allowedUIDs.isEmpty, !(peer.uid.map(configuration.allowedUIDs.contains) ?? false) {
+                return .failure(.uidNotAllowed)
+            }
+            let id = s.nextID
+            s.nextID += 1
+            s.connections[id] = Entry(channel: channel.channel, busy: false)
+            return .success(id)
+        }
+        let id: UInt64
+        switch admitted {
+        case .failure(let refusal):
+            logger.notice("connection refused", metadata: ["reason": "\(refusal)", "peer.uid": "\(peer.uid.map(String.init) ?? "?")"])
+            try? await channel.executeThenClose { _, outbound in
+                try await outbound.write(line(handler.refusal(refusal), allocator: channel.channel.allocator))
+            }
+            return
+        case .success(let assigned):
+            id = assigned
+        }
+        defer { _ = state.withLock { $0.connections.removeValue(forKey: id) } }
+        let info = ConnectionInfo(id: id, uid: peer.uid, gid: peer.gid, pid: peer.pid)
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                for try await frame in inbound {
+                    guard setBusy(id, true) else { break }
+                    if let response = await handler.handle(frame, connection: info) {
+                        try await outbound.write(line(response, allocator: channel.channel.allocator))
+                    }
+                    guard setBusy(id, false) else { break }
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["connection": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Marks a connection busy or idle; `false` once shutdown began (the loop then stops).
+    private func setBusy(_ id: UInt64, _ busy: Bool) -> Bool {
+        state.withLock { s in
+            if s.shuttingDown { return false }
+            s.connections[id]?.busy = busy
+            return true
+        }
+    }
+
+    private func line(_ bytes: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: bytes.count + 1)
+        buffer.writeBytes(bytes)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        return buffer
+    }
+}

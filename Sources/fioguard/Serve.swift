@@ -1,0 +1,123 @@
+import ArgumentParser
+import FioguardServer
+import FioguardTransport
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `fioguard serve`: run the daemon.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve JSON-RPC 2.0 on a Unix domain socket.")
+
+    @Option(help: "Unix socket path (default: \(DefaultPaths.socket)).")
+    var socket: String = DefaultPaths.socket
+
+    @Option(help: "SQLite database file (default: \(DefaultPaths.database)).")
+    var database: String = DefaultPaths.database
+
+    @Option(help: "Policy file (JSON, see proto-docs/policy.md); default: the built-in strict policy.")
+    var policy: String?
+
+    @Option(name: .customLong("faceio-url"), help: "FACEIO REST base URL.")
+    var faceioURL: String = "https://api.faceio.net/"
+
+    @Option(name: .customLong("faceio-key-file"), help: "File holding the FACEIO API key (or set FIOGUARD_FACEIO_API_KEY).")
+    var faceioKeyFile: String?
+
+    @Option(name: .customLong("socket-mode"), help: "Socket file mode, octal.")
+    var socketMode: String = "0660"
+
+    @Option(name: .customLong("allow-uid"), help: "Only this uid may connect (repeatable).")
+    var allowUID: [UInt32] = []
+
+    @Option(name: .customLong("admin-uid"), help: "Only this uid may call admin methods: sweep, audit, reload (repeatable).")
+    var adminUID: [UInt32] = []
+
+    @Option(name: .customLong("max-frame-bytes"), help: "Longest accepted request line in bytes.")
+    var maxFrameBytes: Int = 1 << 20
+
+    @Option(name: .customLong("max-connections"), help: "Concurrent connections allowed.")
+    var maxConnections: Int = 1024
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle connection is closed.")
+    var idleTimeout: Int64 = 300
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
+            throw ValidationError("--socket-mode: expected an octal mode such as 0660")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        guard maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes: at least 1024") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections: at least 1") }
+        guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout: at least 1 second") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "fioguard")
+
+        var config = ServerConfiguration(socketPath: socket, databasePath: database)
+        config.policyPath = policy
+        config.faceioURL = faceioURL
+        config.faceioAPIKey = try apiKey()
+        config.logLevel = level
+        config.transport.socketMode = UInt32(socketMode, radix: 8) ?? 0o660
+        config.transport.allowedUIDs = Set(allowUID)
+        config.transport.maxFrameLength = maxFrameBytes
+        config.transport.maxConnections = maxConnections
+        config.transport.idleTimeoutSeconds = idleTimeout
+        config.adminUIDs = adminUID.isEmpty ? nil : Set(adminUID)
+
+        do {
+            try await Application(configuration: config, logger: logger).run()
+        } catch {
+            logger.critical("cannot serve", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+
+    /// The key from the file (first line, trimmed) or the environment. Never logged.
+    private func apiKey() throws -> String? {
+        if let path = faceioKeyFile {
+            let text = try SecretFile.read(path)
+            guard !text.isEmpty else { throw ValidationError("--faceio-key-file: \(path) is empty") }
+            return text
+        }
+        if let p = getenv("FIOGUARD_FACEIO_API_KEY") {
+            let s = String(cString: p).trimmingWhitespace
+            return s.isEmpty ? nil : s
+        }
+        return nil
+    }
+}
+
+/// Reads a small secret file: first line, surrounding whitespace removed.
+enum SecretFile {
+    static func read(_ path: String) throws -> String {
+        guard let f = fopen(path, "rb") else { throw ValidationError("cannot open \(path)") }
+        defer { fclose(f) }
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = fread(&buf, 1, buf.count, f)
+        let text = String(decoding: buf[0..<n], as: UTF8.self)
+        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingWhitespace
+    }
+}
+
+extension StringProtocol {
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,132 @@
+import FioguardStore
+import Testing
+
+@Suite("Connection")
+struct ConnectionTests {
+    @Test func preparedStatementsAreReused() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let (hits, misses) = try await db.write { connection in
+                let hits = connection.statementCacheHits
+                let misses = connection.statementCacheMisses
+                for index in 0..<100 {
+                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text("\(index)")])
+                }
+                return (connection.statementCacheHits - hits, connection.statementCacheMisses - misses)
+            }
+            #expect(hits == 99)
+            #expect(misses == 1)
+            // Reused across closures too.
+            let later = try await db.write { connection in
+                let hits = connection.statementCacheHits
+                try connection.run("INSERT INTO note (body) VALUES (?)", [.text("again")])
+                return connection.statementCacheHits - hits
+            }
+            #expect(later == 1)
+            await db.close()
+        }
+    }
+
+    @Test func cacheEvictsTheLeastRecentlyUsed() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir) { $0.statementCacheSize = 2 }
+            let result = try await db.read { connection in
+                _ = try connection.query("SELECT 1")
+                _ = try connection.query("SELECT 2")
+                _ = try connection.query("SELECT 1")  // hit; now "SELECT 2" is the oldest
+                _ = try connection.query("SELECT 3")  // evicts "SELECT 2"
+                let hits = connection.statementCacheHits
+                _ = try connection.query("SELECT 1")
+                let afterOne = connection.statementCacheHits - hits
+                _ = try connection.query("SELECT 2")
+                return (connection.cachedStatementCount, afterOne, connection.statementCacheHits - hits)
+            }
+            #expect(result.0 == 2)
+            #expect(result.1 == 1)  // SELECT 1 stayed
+            #expect(result.2 == 1)  // SELECT 2 was gone
+            await db.close()
+        }
+    }
+
+    @Test func valuesRoundTrip() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let values: [SQLValue] = [
+                .null, .int(Int64.min), .int(Int64.max), .double(-2.5), .text(""), .text("zoë 🙂"),
+                .blob([]), .blob([0, 1, 255]),
+            ]
+            let row = try await db.read { connection in
+                try connection.queryOne("SELECT ?, ?, ?, ?, ?, ?, ?, ?", values)
+            }
+            #expect(row?.values == values)
+            #expect(row?.count == 8)
+            #expect(row?.int(1) == Int64.min)
+            #expect(row?.double(3) == -2.5)
+            #expect(row?.double(2) == Double(Int64.max))
+            #expect(row?.text(5) == "zoë 🙂")
+            #expect(row?.blob(7) == [0, 1, 255])
+            #expect(row?.isNull(0) == true)
+            #expect(row?.int(5) == nil)
+            await db.close()
+        }
+    }
+
+    @Test func forEachStreamsAndAllowsNestedUseOfTheSameStatement() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { connection in
+                for index in 1...50 { try connection.run("INSERT INTO note (body) VALUES (?)", [.text("\(index)")]) }
+            }
+            let (seen, nested) = try await db.read { connection in
+                var seen = 0
+                var nested = 0
+                let sql = "SELECT id FROM note WHERE id > ? ORDER BY id"
+                try connection.forEach(sql, [.int(0)]) { row in
+                    seen += 1
+                    if row.int(0) == 25 { nested = try connection.query(sql, [.int(45)]).count }
+                }
+                return (seen, nested)
+            }
+            #expect(seen == 50)
+            #expect(nested == 5)
+            await db.close()
+        }
+    }
+
+    @Test func misuseIsReported() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.read { connection in
+                #expect(throws: StoreError.self) { try connection.query("SELECT 1; SELECT 2") }
+                #expect(throws: StoreError.self) { try connection.query("SELECT ?", []) }
+                #expect(throws: StoreError.self) { try connection.query("SELECT ?", [1, 2]) }
+                #expect(throws: StoreError.self) { try connection.query("SELEKT 1") }
+                #expect(throws: StoreError.self) { try connection.query("  ") }
+                #expect(try connection.query("SELECT 1;  ").count == 1)
+                do {
+                    _ = try connection.query("SELECT * FROM nowhere")
+                } catch let error as StoreError {
+                    #expect(error.message.contains("no such table"))
+                    #expect(error.code == 1)
+                }
+            }
+            await db.close()
+        }
+    }
+
+    @Test func runReportsChangesAndRowIDs() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let (first, second, changed) = try await db.write { connection in
+                try connection.run("INSERT INTO note (body) VALUES ('a')")
+                let first = connection.lastInsertRowID
+                try connection.run("INSERT INTO note (body) VALUES ('b')")
+                let second = connection.lastInsertRowID
+                return (first, second, try connection.run("UPDATE note SET body = 'c'"))
+            }
+            #expect(second == first + 1)
+            #expect(changed == 2)
+            await db.close()
+        }
+    }
+}

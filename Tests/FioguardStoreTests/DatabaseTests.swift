@@ -1,0 +1,308 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FioguardStore
+import Testing
+
+@Suite("Database")
+struct DatabaseTests {
+    @Test func durabilitySettingsAreAppliedOnEveryConnection() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let settings: @Sendable (Connection) throws -> [SQLValue] = { connection in
+                [
+                    try connection.queryOne("PRAGMA journal_mode")?[0] ?? .null,
+                    try connection.queryOne("PRAGMA synchronous")?[0] ?? .null,
+                    try connection.queryOne("PRAGMA foreign_keys")?[0] ?? .null,
+                    try connection.queryOne("PRAGMA busy_timeout")?[0] ?? .null,
+                ]
+            }
+            let expected: [SQLValue] = [.text("wal"), .int(2), .int(1), .int(5000)]
+            #expect(try await db.write(settings) == expected)
+            for _ in 0..<4 {
+                #expect(try await db.read(settings) == expected)
+            }
+            await db.close()
+        }
+    }
+
+    @Test func waitingWritesCommitInOneGroup() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let before = db.committedGroups
+            try await writeWhileWriterIsHeld(db, waiting: 99) { index in
+                { try $0.run("INSERT INTO note (body) VALUES (?)", [.text("note \(index)")]) }
+            }
+            #expect(db.committedGroups - before == 2)  // the held one, then all 99 waiting together
+            #expect(db.committedWrites == 100)
+            #expect(try await count("note", in: db) == 100)
+            await db.close()
+        }
+    }
+
+    @Test func groupsAreCappedAtMaxGroupSize() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir) { $0.maxGroupSize = 10 }
+            let before = db.committedGroups
+            try await writeWhileWriterIsHeld(db, waiting: 40) { index in
+                { try $0.run("INSERT INTO note (body) VALUES (?)", [.text("note \(index)")]) }
+            }
+            #expect(db.committedGroups - before == 5)
+            #expect(try await count("note", in: db) == 41)
+            await db.close()
+        }
+    }
+
+    @Test func aThrowingWriteRollsBackOnlyItself() async throws {
+        struct Refused: Error {}
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let before = db.committedGroups
+            let outcomes = try await writeWhileWriterIsHeld(db, waiting: 10) { index in
+                { connection in
+                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text("note \(index)")])
+                    if index == 5 { throw Refused() }
+                    return connection.lastInsertRowID
+                }
+            }
+            #expect(db.committedGroups - before == 2)
+            for (index, outcome) in outcomes {
+                if index == 5 {
+                    #expect(throws: Refused.self) { try outcome.get() }
+                } else {
+                    #expect(throws: Never.self) { try outcome.get() }
+                }
+            }
+            let bodies = try await db.read { try $0.query("SELECT body FROM note").compactMap { $0.text(0) } }
+            #expect(bodies.count == 10)
+            #expect(!bodies.contains("note 5"))
+            await db.close()
+        }
+    }
+
+    @Test func writerSurvivesThrowingAndFailingWrites() async throws {
+        struct Refused: Error {}
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            await #expect(throws: Refused.self) {
+                try await db.write { connection in
+                    try connection.run("INSERT INTO note (body) VALUES ('gone')")
+                    throw Refused()
+                }
+            }
+            await #expect(throws: StoreError.self) {
+                try await db.write { try $0.run("INSERT INTO nowhere VALUES (1)") }
+            }
+            try await db.write { try $0.run("INSERT INTO note (body) VALUES ('kept')") }
+            #expect(try await db.read { try $0.query("SELECT body FROM note").map { $0[0] } } == [.text("kept")])
+            await db.close()
+        }
+    }
+
+    @Test func readsSeeEveryWriteThatReturned() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir) { $0.readerCount = 3 }
+            for index in 1...200 {
+                let id = try await db.write { connection in
+                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text("n\(index)")])
+                    return connection.lastInsertRowID
+                }
+                let body = try await db.read { try $0.queryOne("SELECT body FROM note WHERE id = ?", [.int(id)])?.text(0) }
+                #expect(body == "n\(index)")
+            }
+            #expect(try await count("note", in: db) == 200)
+            await db.close()
+        }
+    }
+
+    @Test func readsRunWhileAWriteIsInProgress() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { try $0.run("INSERT INTO note (body) VALUES ('committed')") }
+            let writing = Flag()
+            let release = Flag()
+            async let slowWrite: Void = db.write { connection in
+                try connection.run("INSERT INTO note (body) VALUES ('pending')")
+                writing.set()
+                spin { release.isSet }
+            }
+            try await poll { writing.isSet }
+            // The writer holds an open transaction; readers neither wait for it nor see it.
+            try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<50 { group.addTask { try await count("note", in: db) } }
+                for try await seen in group { #expect(seen == 1) }
+            }
+            release.set()
+            try await slowWrite
+            #expect(try await count("note", in: db) == 2)
+            await db.close()
+        }
+    }
+
+    @Test func constraintViolationsAreRecognised() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { try $0.run("INSERT INTO subject (name) VALUES ('ann')") }
+            do {
+                try await db.write { try $0.run("INSERT INTO subject (name) VALUES ('ann')") }
+                Issue.record("duplicate accepted")
+            } catch let error as StoreError {
+                #expect(error.isConstraintViolation)
+                #expect(error.extendedCode == 2067)  // SQLITE_CONSTRAINT_UNIQUE
+                #expect(error.message.contains("UNIQUE"))
+                #expect(!error.isBusy)
+            }
+            do {
+                try await db.write { try $0.run("INSERT INTO consent (subject_id, purpose) VALUES (999, 'login')") }
+                Issue.record("dangling foreign key accepted")
+            } catch let error as StoreError {
+                #expect(error.isConstraintViolation)
+                #expect(error.extendedCode == 787)  // SQLITE_CONSTRAINT_FOREIGNKEY
+            }
+            await db.close()
+        }
+    }
+
+    @Test func transactionControlIsRefusedInsideClosures() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            for sql in ["COMMIT", "ROLLBACK", "BEGIN", "RELEASE fioguard_write", "END"] {
+                do {
+                    try await db.write { try $0.execute(sql) }
+                    Issue.record("\(sql) accepted")
+                } catch let error as StoreError {
+                    #expect(error.code == 23, "\(sql): \(error)")  // SQLITE_AUTH
+                }
+            }
+            await #expect(throws: StoreError.self) { try await db.read { try $0.run("COMMIT") } }
+            // Savepoints of the closure's own are fine, even left open.
+            try await db.write { connection in
+                try connection.execute("SAVEPOINT mine; INSERT INTO note (body) VALUES ('a'); ROLLBACK TO mine;")
+                try connection.execute("SAVEPOINT other; INSERT INTO note (body) VALUES ('b');")
+            }
+            #expect(try await db.read { try $0.query("SELECT body FROM note").map { $0[0] } } == [.text("b")])
+            await db.close()
+        }
+    }
+
+    @Test func readersAreReadOnly() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            do {
+                _ = try await db.read { try $0.run("INSERT INTO note (body) VALUES ('x')") }
+                Issue.record("a reader wrote")
+            } catch let error as StoreError {
+                #expect(error.code == 8)  // SQLITE_READONLY
+            }
+            await db.close()
+        }
+    }
+
+    @Test func closeFinishesQueuedWorkThenRefuses() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let succeeded = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        do {
+                            try await db.write { try $0.run("INSERT INTO note (body) VALUES (?)", [.text("\(index)")]) }
+                            return true
+                        } catch let error as StoreError where error.isClosed {
+                            return false
+                        }
+                    }
+                }
+                await db.close()
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            await #expect(throws: StoreError.self) { try await db.write { _ in 1 } }
+            await #expect(throws: StoreError.self) { try await db.read { _ in 1 } }
+            await #expect(throws: StoreError.self) { try await db.checkpoint() }
+            do {
+                _ = try await db.read { _ in 1 }
+            } catch let error as StoreError {
+                #expect(error.isClosed)
+            }
+            await db.close()  // idempotent
+
+            let reopened = try openDatabase(dir)
+            #expect(try await count("note", in: reopened) == Int64(succeeded))
+            await reopened.close()
+        }
+    }
+
+    @Test func concurrentClosesAllReturn() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { try $0.run("INSERT INTO note (body) VALUES ('x')") }
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<5 { group.addTask { await db.close() } }
+            }
+            await #expect(throws: StoreError.self) { try await db.write { _ in 1 } }
+        }
+    }
+
+    @Test func checkpointTruncatesTheWAL() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            for index in 0..<20 {
+                try await db.write { try $0.run("INSERT INTO note (body) VALUES (?)", [.text("\(index)")]) }
+            }
+            #expect((fileSize(dir + "/store.sqlite-wal") ?? 0) > 0)
+            try await db.checkpoint()
+            #expect(fileSize(dir + "/store.sqlite-wal") == 0)
+            #expect(try await count("note", in: db) == 20)
+            await db.close()
+        }
+    }
+
+    @Test func inMemoryAndInvalidConfigurationsAreRefused() async throws {
+        #expect(throws: StoreError.self) {
+            try Database(configuration: DatabaseConfiguration(path: ":memory:"), migrations: [], logger: quietLogger)
+        }
+        try await withTemporaryDirectory { dir in
+            #expect(throws: StoreError.self) { try openDatabase(dir) { $0.readerCount = 0 } }
+            #expect(throws: StoreError.self) { try openDatabase(dir + "/missing/dir") }
+        }
+    }
+
+    /// Holds the writer in one closure until `waiting` more writes are queued behind it, so those
+    /// are known to meet in the writer's next wake-up. Returns each waiting write's outcome by index.
+    @discardableResult
+    private func writeWhileWriterIsHeld<T: Sendable>(
+        _ db: Database, waiting: Int, _ makeBody: @escaping @Sendable (Int) -> @Sendable (Connection) throws -> T
+    ) async throws -> [Int: Result<T, any Error>] {
+        let holding = Flag()
+        return try await withThrowingTaskGroup(of: (Int, Result<T, any Error>)?.self) { group in
+            group.addTask {
+                try await db.write { connection in
+                    try connection.run("INSERT INTO note (body) VALUES ('holder')")
+                    holding.set()
+                    spin { db.queuedWrites >= waiting }
+                }
+                return nil
+            }
+            try await poll { holding.isSet }
+            for index in 0..<waiting {
+                let body = makeBody(index)
+                group.addTask {
+                    do {
+                        return (index, .success(try await db.write(body)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var outcomes: [Int: Result<T, any Error>] = [:]
+            for try await case let (index, outcome)? in group { outcomes[index] = outcome }
+            return outcomes
+        }
+    }
+
+    private func fileSize(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+}
