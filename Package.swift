@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "FioguardFaceIO",
             dependencies: [
-                "FioguardJSON", log,
+                "FioguardJSON", "FioguardServices", "FioguardStore", log,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ] + nio,
             swiftSettings: strict

@@ -13,6 +13,8 @@ public struct MethodDependencies: Sendable {
     public var faceioConfigured: @Sendable () -> Bool
     /// Re-reads the policy source, validates, swaps; returns the version in force. Throws `RPCError`.
     public var reloadPolicy: @Sendable (Caller) async throws -> String
+    /// The FACEIO webhook token (`--faceio-webhook-token-file`); nil: webhooks are refused.
+    public var webhookToken: String? = nil
 
     public init(
         env: ServiceEnvironment, startedAt: Timestamp, version: String, openRPC: JSON,
@@ -34,6 +36,7 @@ public enum MethodCatalog {
         var table = MethodTable()
         for m in ConsentMethods.all(deps) + EnrollmentMethods.all(deps) + FacialIDMethods.all(deps) + SubjectMethods.all(deps)
             + RetentionMethods.all(deps) + AuditMethods.all(deps) + PolicyMethods.all(deps) + SystemMethods.all(deps)
+            + DeletionMethods.all(deps) + WebhookMethods.all(deps)
         {
             table.register(m)
         }
@@ -41,7 +44,7 @@ public enum MethodCatalog {
     }
 
     /// Methods only `--admin-uid` callers may use when that list is set.
-    public static let adminMethods: Set<String> = ["retention.sweep", "audit.verify", "audit.query", "policy.reload"]
+    public static let adminMethods: Set<String> = ["retention.sweep", "audit.verify", "audit.query", "policy.reload", "deletion.list"]
 }
 
 extension RPCMethod {
@@ -72,6 +75,7 @@ extension ServiceError {
         case .unavailable: .domain(.unavailable, message)
         case .policyDenied: .domain(.policyDenied, message, [("decision", decision?.json ?? .null)])
         case .invalidInput: .invalidParams(field: field ?? "params", message)
+        case .forbidden: .domain(.forbidden, message)
         }
     }
 }

@@ -116,7 +116,7 @@ extension Policy {
 
         if let s = r.object("sweep") {
             s.rejectUnknown(["interval"])
-            if let d = s.duration("interval", min: 60, max: 86_400, boundsText: "must be between PT1M and P1D") {
+            if let d = s.duration("interval", min: 1, max: 86_400, boundsText: "must be between PT1S and P1D") {
                 p.sweepInterval = d
             }
         }

@@ -13,10 +13,13 @@ extension PolicyEngine {
     public static func disclosure(jurisdiction: Jurisdiction?, locale: String?, policy: Policy, at now: Timestamp?) -> JSON {
         let rules = ApplicableRules(policy: policy, jurisdictions: jurisdiction.map { [$0] } ?? [], now: now)
 
+        // Retention entries name the policy key (as `RetentionDeadline` does) and the profile apart.
         func entry(_ s: ApplicableRules.Sourced<ISODuration>, from: String, text: String) -> JSON {
-            .object(
+            let key = from == "enrollment" ? "retention.maxSinceEnrollment"
+                : from == "revocation" ? "retention.deleteAfterRevocation" : "retention.maxSinceLastInteraction"
+            return .object(
                 JSONObject([
-                    ("rule", .string(s.rule)), ("duration", .string(s.value.iso8601)), ("from", .string(from)),
+                    ("rule", .string(key)), ("duration", .string(s.value.iso8601)), ("from", .string(from)),
                     ("profile", .string(s.profile)), ("description", .string(text)),
                 ]))
         }

@@ -2,18 +2,23 @@ extension PolicyEngine {
     /// When a Facial ID must be deleted: the earliest of `maxSinceEnrollment` from `enrolledAt` and
     /// `maxSinceLastInteraction` from `lastInteractionAt ?? enrolledAt`, over the policy's own values
     /// and every profile of `jurisdiction`. A profile's deadline is never before the day it took
-    /// effect. On a tie the policy's own value is named.
+    /// effect. `rule` is always the policy key (`retention.maxSinceEnrollment` or
+    /// `retention.maxSinceLastInteraction`, the former on a tie); `profile` says which profile set
+    /// the winning value (`nil`: the policy's own, which also wins ties).
     public static func retention(
         enrolledAt: Timestamp, lastInteractionAt: Timestamp?, jurisdiction: Jurisdiction, policy: Policy
     ) -> RetentionDeadline {
         let rules = ApplicableRules(policy: policy, jurisdictions: [jurisdiction], now: nil)
         // A touch dated before enrollment (clock skew) must not shorten retention below enrollment.
         let last = max(lastInteractionAt ?? enrolledAt, enrolledAt)
-        let candidates =
-            rules.maxSinceEnrollment.map { ($0, enrolledAt) } + rules.maxSinceLastInteraction.map { ($0, last) }
-        // The policy always sets both keys, so there is at least one candidate.
-        let best = ApplicableRules.earliest(candidates)!
-        return RetentionDeadline(retainUntil: best.deadline, rule: best.source.rule, profile: best.source.profile)
+        let enrollment = ApplicableRules.earliest(rules.maxSinceEnrollment.map { ($0, enrolledAt) })!
+        let interaction = ApplicableRules.earliest(rules.maxSinceLastInteraction.map { ($0, last) })!
+        // The policy always sets both keys, so both exist; a tie names maxSinceEnrollment.
+        if interaction.deadline < enrollment.deadline {
+            return RetentionDeadline(
+                retainUntil: interaction.deadline, rule: "retention.maxSinceLastInteraction", profile: interaction.source.profile)
+        }
+        return RetentionDeadline(retainUntil: enrollment.deadline, rule: "retention.maxSinceEnrollment", profile: enrollment.source.profile)
     }
 
     /// By when a Facial ID must be deleted after consent is revoked (`retention.deleteAfterRevocation`,
@@ -21,7 +26,7 @@ extension PolicyEngine {
     public static func revocationDeadline(revokedAt: Timestamp, jurisdiction: Jurisdiction, policy: Policy) -> RetentionDeadline {
         let rules = ApplicableRules(policy: policy, jurisdictions: [jurisdiction], now: nil)
         let best = ApplicableRules.earliest(rules.deleteAfterRevocation.map { ($0, revokedAt) })!
-        return RetentionDeadline(retainUntil: best.deadline, rule: best.source.rule, profile: best.source.profile)
+        return RetentionDeadline(retainUntil: best.deadline, rule: "retention.deleteAfterRevocation", profile: best.source.profile)
     }
 
     /// When a consent lapses: `consent.validFor` (and any profile's `consent.validFor`) after

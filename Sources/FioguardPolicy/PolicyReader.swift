@@ -1,12 +1,5 @@
 import FioguardJSON
 
-/// Collects every problem of a policy file instead of stopping at the first, so
-/// `fioguard policy check` can list them all.
-final class PolicyDiagnostics {
-    var errors: [PolicyError] = []
-    func add(_ path: String, _ message: String) { errors.append(PolicyError(path: path, message: message)) }
-}
-
 /// Typed, path-aware reading of one policy object. `null` counts as absent (the canonical form
 /// writes `null` for "not set"). Every accessor reports into the shared diagnostics and returns
 /// `nil` on a problem, so loading carries on with the default.
@@ -30,9 +23,8 @@ struct PolicyReader {
     /// Reports every member not in `known`, suggesting the nearest known key for a likely typo.
     func rejectUnknown(_ known: [String]) {
         for key in object.keys where !known.contains(key) {
-            let near = known.map { ($0, PolicyReader.editDistance(key, $0)) }.min { $0.1 < $1.1 }
-            if let near, near.1 <= 2 {
-                diag.add(at(key), "unknown key (did you mean \"\(near.0)\"?)")
+            if let near = PolicyReader.nearest(key, in: known) {
+                diag.add(at(key), "unknown key (did you mean \"\(near)\"?)")
             } else {
                 diag.add(at(key), "unknown key (known keys: \(known.joined(separator: ", ")))")
             }
@@ -145,18 +137,33 @@ struct PolicyReader {
         return ok ? out : nil
     }
 
+    /// The known key a typo most likely meant: within a small edit distance (a swap of two
+    /// neighbouring letters counts once), or a case-insensitive prefix of at least three letters.
+    static func nearest(_ key: String, in known: [String]) -> String? {
+        let scored = known.map { ($0, editDistance(key, $0)) }
+        if let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, key.count / 3) { return best.0 }
+        let k = key.lowercased()
+        guard k.count >= 3 else { return nil }
+        return known.first { $0.lowercased().hasPrefix(k) || k.hasPrefix($0.lowercased()) }
+    }
+
+    /// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
     static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a.lowercased().utf8), b = Array(b.lowercased().utf8)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
-        var prev = Array(0...b.count)
+        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
         for i in 1...a.count {
-            var cur = [i] + Array(repeating: 0, count: b.count)
             for j in 1...b.count {
-                cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = Swift.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    d[i][j] = Swift.min(d[i][j], d[i - 2][j - 2] + 1)
+                }
             }
-            prev = cur
         }
-        return prev[b.count]
+        return d[a.count][b.count]
     }
 }

@@ -1,4 +1,5 @@
 public import FioguardJSON
+import FioguardFaceIO
 import FioguardMethods
 public import FioguardPolicy
 import FioguardRPC
@@ -59,10 +60,17 @@ public struct Application: Sendable {
         try await policyService.recordStartup(source: source.description)
         let reloader = PolicyReloader(source: source, service: policyService, logger: logger)
         let apiKeyConfigured = configuration.faceioAPIKey != nil
-        let deps = MethodDependencies(
+        var deps = MethodDependencies(
             env: env, startedAt: env.now(), version: Self.version, openRPC: try Self.openRPCDocument(),
             faceioConfigured: { apiKeyConfigured },
             reloadPolicy: { caller in try await reloader.reload(caller: caller) })
+        deps.webhookToken = configuration.faceioWebhookToken
+        var faceioConfig = FaceIOConfiguration()
+        faceioConfig.baseURL = configuration.faceioURL
+        faceioConfig.apiKey = configuration.faceioAPIKey
+        let faceio = FaceIOClient(configuration: faceioConfig, logger: logger)
+        defer { Task { await faceio.shutdown() } }
+        let outbox = DeletionOutbox(env: env, client: faceio, logger: logger)
         var rpcConfig = RPCConfiguration()
         rpcConfig.adminUIDs = configuration.adminUIDs
         let dispatcher = RPCDispatcher(table: MethodCatalog.table(deps), configuration: rpcConfig, logger: logger)
@@ -82,6 +90,7 @@ public struct Application: Sendable {
                     .init(
                         service: RetentionScheduler(retention: RetentionService(env), policy: env.policy, logger: logger),
                         serviceName: "retention-scheduler"),
+                    .init(service: OutboxService(outbox: outbox), serviceName: "deletion-outbox"),
                     .init(service: PolicyReloadService(reloader: reloader, logger: logger), serviceName: "policy-reloader"),
                     .init(service: SocketService(server: server), serviceName: "socket-server"),
                 ],

@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var faceioURL: String = "https://api.faceio.net/"
     /// The FACEIO API key; never logged. nil: deletions wait in the outbox.
     public var faceioAPIKey: String?
+    /// The token FACEIO sends with webhooks; nil: `webhook.ingest` refuses every call.
+    public var faceioWebhookToken: String?
     public var logLevel: Logger.Level = .info
     /// When set, admin methods (sweep, audit, reload) answer FORBIDDEN to other uids.
     public var adminUIDs: Set<UInt32>?

@@ -28,6 +28,7 @@ public struct FacialIDService: Sendable {
 
     public func show(subject: String) async throws -> JSON {
         let policy = env.policy.current
+        let now = env.now()
         return try await env.database.read { conn in
             guard let row = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
             let ids = try conn.facialIDs(subjectID: row.id)
@@ -46,7 +47,7 @@ public struct FacialIDService: Sendable {
                 "subject": .string(subject),
                 "facialIds": .array(ids.map(Self.json)),
                 "consent": consent,
-                "rights": Self.rights(policy: policy, jurisdiction: jurisdiction),
+                "rights": Self.rights(policy: policy, jurisdiction: jurisdiction, now: now),
             ]
         }
     }
@@ -76,8 +77,8 @@ public struct FacialIDService: Sendable {
     }
 
     /// How the subject can act on their data, and the retention rule that applies (duty D13).
-    static func rights(policy: Policy, jurisdiction: Jurisdiction?) -> JSON {
-        let disclosure = PolicyEngine.disclosure(jurisdiction: jurisdiction, locale: nil, policy: policy)
+    static func rights(policy: Policy, jurisdiction: Jurisdiction?, now: Timestamp) -> JSON {
+        let disclosure = PolicyEngine.disclosure(jurisdiction: jurisdiction, locale: nil, policy: policy, at: now)
         return [
             "revokeConsent": ["method": "consent.revoke", "effect": "deletes every Facial ID at once"],
             "deleteFacialId": ["method": "facialId.delete", "requires": "confirm: true"],

@@ -42,6 +42,6 @@ public struct PolicyService: Sendable {
 
     public func disclosure(country: String?, region: String?, locale: String?) -> JSON {
         let j = country.map { Jurisdiction(country: $0, region: region) }
-        return PolicyEngine.disclosure(jurisdiction: j, locale: locale, policy: env.policy.current)
+        return PolicyEngine.disclosure(jurisdiction: j, locale: locale, policy: env.policy.current, at: env.now())
     }
 }

@@ -3,7 +3,7 @@ public import FioguardPolicy
 /// A lifecycle rule refused the call. The Methods layer maps each kind to its API.md reason.
 public struct ServiceError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
-        case notFound, conflict, ticketInvalid, confirmationRequired, policyDenied, invalidInput, unavailable
+        case notFound, conflict, ticketInvalid, confirmationRequired, policyDenied, invalidInput, unavailable, forbidden
     }
 
     public let kind: Kind

@@ -17,19 +17,22 @@ public struct SystemStatus: Sendable {
         var database: JSON
         var pending: Int64 = 0
         var failed: Int64 = 0
+        var unauthorized: Int64 = 0
         var ok = true
         do {
             let counts = try await env.database.read { conn in try conn.deletionCounts() }
             pending = counts.pending
             failed = counts.failed
+            unauthorized = try await env.database.read { conn in try conn.countUnauthorizedEnrollments() }
             database = ["ok": true, "schemaVersion": .int(env.database.schemaVersion)]
         } catch {
             ok = false
             database = ["ok": false, "error": .string(String(describing: error))]
         }
-        let degraded = !ok || failed > 0 || (pending > 0 && !faceioConfigured)
+        let degraded = !ok || failed > 0 || unauthorized > 0 || (pending > 0 && !faceioConfigured)
         var faceio: JSONObject = JSONObject([
             ("configured", .bool(faceioConfigured)), ("pendingDeletions", .int(pending)), ("failedDeletions", .int(failed)),
+            ("unauthorizedEnrollments", .int(unauthorized)),
         ])
         if !faceioConfigured { faceio["note"] = "no FACEIO API key configured: deletions wait in the outbox" }
         return [

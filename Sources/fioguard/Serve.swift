@@ -26,6 +26,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("faceio-key-file"), help: "File holding the FACEIO API key (or set FIOGUARD_FACEIO_API_KEY).")
     var faceioKeyFile: String?
 
+    @Option(
+        name: .customLong("faceio-webhook-token-file"),
+        help: "File holding the FACEIO webhook token (or set FIOGUARD_FACEIO_WEBHOOK_TOKEN).")
+    var faceioWebhookTokenFile: String?
+
     @Option(name: .customLong("socket-mode"), help: "Socket file mode, octal.")
     var socketMode: String = "0660"
 
@@ -69,7 +74,9 @@ struct Serve: AsyncParsableCommand {
         var config = ServerConfiguration(socketPath: socket, databasePath: database)
         config.policyPath = policy
         config.faceioURL = faceioURL
-        config.faceioAPIKey = try apiKey()
+        config.faceioAPIKey = try secret(file: faceioKeyFile, flag: "--faceio-key-file", environment: "FIOGUARD_FACEIO_API_KEY")
+        config.faceioWebhookToken = try secret(
+            file: faceioWebhookTokenFile, flag: "--faceio-webhook-token-file", environment: "FIOGUARD_FACEIO_WEBHOOK_TOKEN")
         config.logLevel = level
         config.transport.socketMode = UInt32(socketMode, radix: 8) ?? 0o660
         config.transport.allowedUIDs = Set(allowUID)
@@ -86,14 +93,14 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// The key from the file (first line, trimmed) or the environment. Never logged.
-    private func apiKey() throws -> String? {
-        if let path = faceioKeyFile {
+    /// A secret from its file (first line, trimmed) or the environment. Never logged.
+    private func secret(file: String?, flag: String, environment: String) throws -> String? {
+        if let path = file {
             let text = try SecretFile.read(path)
-            guard !text.isEmpty else { throw ValidationError("--faceio-key-file: \(path) is empty") }
+            guard !text.isEmpty else { throw ValidationError("\(flag): \(path) is empty") }
             return text
         }
-        if let p = getenv("FIOGUARD_FACEIO_API_KEY") {
+        if let p = getenv(environment) {
             let s = String(cString: p).trimmingWhitespace
             return s.isEmpty ? nil : s
         }

@@ -85,7 +85,7 @@ struct PolicyLoadingTests {
         BadPolicy(
             json: #"{"version":1,"jurisdictions":{"IN":{"effectiveFrom":"2027-13-01"}}}"#,
             path: "policy.jurisdictions.IN.effectiveFrom", messagePart: "YYYY-MM-DD"),
-        BadPolicy(json: #"{"version":1,"sweep":{"interval":"PT0S"}}"#, path: "policy.sweep.interval", messagePart: "between PT1M and P1D"),
+        BadPolicy(json: #"{"version":1,"sweep":{"interval":"PT0S"}}"#, path: "policy.sweep.interval", messagePart: "between PT1S and P1D"),
         BadPolicy(json: #"{"version":1,"contact":{"phone":"1"}}"#, path: "policy.contact.phone", messagePart: "unknown key"),
         BadPolicy(json: #"{"version":1,"contact":{}}"#, path: "policy.contact", messagePart: "at least one"),
     ])

@@ -3,6 +3,7 @@
 public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "lifecycle", sql: v1),
+        Migration(version: 2, name: "webhooks", sql: v2),
     ]
 
     static let v1 = """
@@ -125,5 +126,24 @@ public enum Schema {
             hash        TEXT NOT NULL
         ) STRICT;
         CREATE INDEX audit_subject ON audit_log(subject_ref, seq);
+        """
+
+    static let v2 = """
+        -- FACEIO webhook deliveries already handled (FACEIO documents no delivery guarantee: dedupe).
+        CREATE TABLE webhook_events (
+            body_hash   TEXT PRIMARY KEY,
+            event       TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            action      TEXT NOT NULL
+        ) STRICT;
+
+        -- Enrollments FACEIO reported that no enrollment ticket covers (auto-enrollment, consent bypass).
+        CREATE TABLE unauthorized_enrollments (
+            id          INTEGER PRIMARY KEY,
+            fid_hash    TEXT NOT NULL UNIQUE,
+            facial_row  INTEGER REFERENCES facial_ids(id),
+            received_at INTEGER NOT NULL,
+            action      TEXT NOT NULL
+        ) STRICT;
         """
 }

@@ -1,0 +1,97 @@
+public import AsyncHTTPClient
+import FioguardJSON
+public import Logging
+import NIOCore
+import NIOPosix
+
+/// The FACEIO REST adapter (AsyncHTTPClient). Only this type speaks HTTP; it never logs, returns
+/// or embeds the API key in an error (messages are scrubbed of it).
+public final class FaceIOClient: Sendable {
+    public let configuration: FaceIOConfiguration
+    private let http: HTTPClient
+    private let logger: Logger
+
+    public init(configuration: FaceIOConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        var c = HTTPClient.Configuration()
+        c.timeout = .init(
+            connect: .seconds(configuration.connectTimeoutSeconds), read: .seconds(configuration.requestTimeoutSeconds))
+        c.redirectConfiguration = .disallow
+        http = HTTPClient(eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), configuration: c)
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// `GET {base}deletefacialid?key=…&fid=…`; success only when HTTP is 2xx and body `status` is 200.
+    public func deleteFacialID(_ facialID: String) async -> DeletionOutcome {
+        guard let key = configuration.apiKey else { return .retryable("no FACEIO API key configured") }
+        var base = configuration.baseURL
+        if !base.hasSuffix("/") { base += "/" }
+        let url = base + "deletefacialid?key=\(Self.percentEncode(key))&fid=\(Self.percentEncode(facialID))"
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "Accept", value: "application/json")
+        do {
+            let response = try await http.execute(request, timeout: .seconds(configuration.requestTimeoutSeconds))
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            } catch {
+                return .retryable("answer larger than \(configuration.maxResponseBytes) bytes or cut short")
+            }
+            return Self.classify(httpStatus: Int(response.status.code), body: Array(body.readableBytesView))
+        } catch {
+            return .retryable(scrub("transport: \(error)", key: key))
+        }
+    }
+
+    /// The rules of ../shared/reference/faceio.md: 2xx + body status 200 is success; 429, 5xx and
+    /// unreadable bodies are retried; auth and parameter failures are permanent.
+    static func classify(httpStatus: Int, body: [UInt8]) -> DeletionOutcome {
+        let json = try? JSON.parse(body)
+        let bodyStatus = json?["status"]?.intValue
+        let message = json?["error"]?.stringValue.map { String($0.prefix(200)) }
+        switch httpStatus {
+        case 200..<300:
+            guard let json, json.objectValue != nil else { return .retryable("HTTP \(httpStatus) with an unreadable body") }
+            if bodyStatus == 200 { return .deleted }
+            guard let s = bodyStatus else { return .retryable("HTTP \(httpStatus) without a status field") }
+            if s == 429 || (500...599).contains(s) {
+                return .retryable("FACEIO status \(s): \(message ?? "no message")")
+            }
+            return .permanent("FACEIO status \(s): \(message ?? "no message")")
+        case 429, 500..<600, 408:
+            return .retryable("HTTP \(httpStatus)\(message.map { ": " + $0 } ?? "")")
+        case 401, 403:
+            return .permanent("HTTP \(httpStatus): API key refused\(message.map { " (" + $0 + ")" } ?? "")")
+        default:
+            return .permanent("HTTP \(httpStatus)\(message.map { ": " + $0 } ?? "")")
+        }
+    }
+
+    /// RFC 3986 unreserved characters pass; everything else is %XX.
+    static func percentEncode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case 0x41...0x5a, 0x61...0x7a, 0x30...0x39, 0x2d, 0x2e, 0x5f, 0x7e: out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                out += "%" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 0xf)])
+            }
+        }
+        return out
+    }
+
+    /// Removes every occurrence of the key (raw and percent-encoded) from a message.
+    func scrub(_ message: String, key: String) -> String {
+        var m = message
+        for k in [key, Self.percentEncode(key)] where !k.isEmpty {
+            m = m.replacing(k, with: "<redacted>")
+        }
+        return String(m.prefix(300))
+    }
+}
