@@ -68,6 +68,10 @@ public struct Application: Sendable {
         var faceioConfig = FaceIOConfiguration()
         faceioConfig.baseURL = configuration.faceioURL
         faceioConfig.apiKey = configuration.faceioAPIKey
+        faceioConfig.backoffBaseSeconds = configuration.faceioRetryBaseSeconds
+        faceioConfig.backoffCapSeconds = configuration.faceioRetryCapSeconds
+        faceioConfig.maxConcurrentCalls = configuration.faceioMaxConcurrentCalls
+        faceioConfig.callsPerSecond = configuration.faceioCallsPerSecond
         let faceio = FaceIOClient(configuration: faceioConfig, logger: logger)
         defer { Task { await faceio.shutdown() } }
         let outbox = DeletionOutbox(env: env, client: faceio, logger: logger)

@@ -11,6 +11,12 @@ public struct ServerConfiguration: Sendable {
     public var faceioURL: String = "https://api.faceio.net/"
     /// The FACEIO API key; never logged. nil: deletions wait in the outbox.
     public var faceioAPIKey: String?
+    /// Retry backoff for FACEIO calls (full jitter over base·2^attempt, capped), seconds.
+    public var faceioRetryBaseSeconds: Double = 1
+    public var faceioRetryCapSeconds: Double = 300
+    /// FACEIO calls in flight at once, and started per second at most.
+    public var faceioMaxConcurrentCalls: Int = 4
+    public var faceioCallsPerSecond: Double = 10
     /// The token FACEIO sends with webhooks; nil: `webhook.ingest` refuses every call.
     public var faceioWebhookToken: String?
     public var logLevel: Logger.Level = .info

@@ -31,6 +31,18 @@ struct Serve: AsyncParsableCommand {
         help: "File holding the FACEIO webhook token (or set FIOGUARD_FACEIO_WEBHOOK_TOKEN).")
     var faceioWebhookTokenFile: String?
 
+    @Option(name: .customLong("faceio-retry-base"), help: "Seconds: retry backoff base for FACEIO calls (full jitter).")
+    var faceioRetryBase: Double = 1
+
+    @Option(name: .customLong("faceio-retry-cap"), help: "Seconds: longest wait between FACEIO retries.")
+    var faceioRetryCap: Double = 300
+
+    @Option(name: .customLong("faceio-max-concurrent"), help: "FACEIO calls in flight at once.")
+    var faceioMaxConcurrent: Int = 4
+
+    @Option(name: .customLong("faceio-rate"), help: "FACEIO calls started per second at most.")
+    var faceioRate: Double = 10
+
     @Option(name: .customLong("socket-mode"), help: "Socket file mode, octal.")
     var socketMode: String = "0660"
 
@@ -59,6 +71,10 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         guard maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes: at least 1024") }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections: at least 1") }
+        guard faceioRetryBase > 0, faceioRetryCap >= faceioRetryBase else {
+            throw ValidationError("--faceio-retry-base must be > 0 and --faceio-retry-cap at least as large")
+        }
+        guard faceioMaxConcurrent >= 1, faceioRate > 0 else { throw ValidationError("--faceio-max-concurrent ≥ 1 and --faceio-rate > 0") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout: at least 1 second") }
     }
 
@@ -77,6 +93,10 @@ struct Serve: AsyncParsableCommand {
         config.faceioAPIKey = try secret(file: faceioKeyFile, flag: "--faceio-key-file", environment: "FIOGUARD_FACEIO_API_KEY")
         config.faceioWebhookToken = try secret(
             file: faceioWebhookTokenFile, flag: "--faceio-webhook-token-file", environment: "FIOGUARD_FACEIO_WEBHOOK_TOKEN")
+        config.faceioRetryBaseSeconds = faceioRetryBase
+        config.faceioRetryCapSeconds = faceioRetryCap
+        config.faceioMaxConcurrentCalls = faceioMaxConcurrent
+        config.faceioCallsPerSecond = faceioRate
         config.logLevel = level
         config.transport.socketMode = UInt32(socketMode, radix: 8) ?? 0o660
         config.transport.allowedUIDs = Set(allowUID)

@@ -1,0 +1,171 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A stand-in for FACEIO's REST API on 127.0.0.1, with fault modes, for the outbox tests
+/// (the network here reaches only loopback). Answers `GET /deletefacialid?key=…&fid=…`.
+public final class FakeFaceIO: Sendable {
+    public enum Mode: Sendable, Equatable {
+        /// `{"status":200}` when the key is right, `{"status":401,…}` otherwise.
+        case ok
+        /// Closes the connection without answering (a transport error for the client).
+        case down
+        /// Answers like `.ok`, after a delay.
+        case slow(milliseconds: Int64)
+        /// HTTP 500.
+        case serverError
+        /// HTTP 429.
+        case tooManyRequests
+        /// Refuses every key: HTTP 401 with `{"status":401,"error":"Invalid API key"}`.
+        case badKey
+        /// HTTP 200 with a body that is not JSON.
+        case garbage
+    }
+
+    /// One request received.
+    public struct Call: Sendable, Equatable {
+        public var path: String
+        public var key: String?
+        public var fid: String?
+    }
+
+    private struct State {
+        var mode: Mode = .ok
+        var calls: [Call] = []
+        var deleted: [String: Int] = [:]
+    }
+
+    public let expectedKey: String
+    private let state = Mutex(State())
+    private let channel: Mutex<(any Channel)?> = Mutex(nil)
+    private let boundPort = Mutex(0)
+    public var port: Int { boundPort.withLock { $0 } }
+
+    private init(expectedKey: String) {
+        self.expectedKey = expectedKey
+    }
+
+    public static func start(expectedKey: String) async throws -> FakeFaceIO {
+        let fake = FakeFaceIO(expectedKey: expectedKey)
+        let ch = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(fake: fake))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        fake.boundPort.withLock { $0 = ch.localAddress?.port ?? 0 }
+        fake.channel.withLock { $0 = ch }
+        return fake
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)/" }
+
+    public var mode: Mode {
+        get { state.withLock { $0.mode } }
+        set { state.withLock { $0.mode = newValue } }
+    }
+
+    public var calls: [Call] { state.withLock { $0.calls } }
+
+    /// How many successful deletions of `fid` were answered.
+    public func successCount(_ fid: String) -> Int { state.withLock { $0.deleted[fid] ?? 0 } }
+
+    public func stop() async {
+        let ch = channel.withLock { c -> (any Channel)? in
+            defer { c = nil }
+            return c
+        }
+        try? await ch?.close()
+    }
+
+    fileprivate func respond(to call: Call) -> (Mode, HTTPResponseStatus, String) {
+        state.withLock { s in
+            s.calls.append(call)
+            switch s.mode {
+            case .down: return (.down, .ok, "")
+            case .serverError: return (s.mode, .internalServerError, #"{"status":500,"error":"Internal Server Error"}"#)
+            case .tooManyRequests: return (s.mode, .tooManyRequests, #"{"status":429,"error":"Too Many Requests"}"#)
+            case .badKey: return (s.mode, .unauthorized, #"{"status":401,"error":"Invalid API key"}"#)
+            case .garbage: return (s.mode, .ok, "<html><body>502 upstream hiccup</body></html>")
+            case .ok, .slow:
+                guard call.path == "/deletefacialid" else { return (s.mode, .notFound, #"{"status":404,"error":"Unknown endpoint"}"#) }
+                guard call.key == expectedKey else { return (s.mode, .ok, #"{"status":401,"error":"Invalid API key"}"#) }
+                guard let fid = call.fid, !fid.isEmpty else { return (s.mode, .ok, #"{"status":400,"error":"Missing Facial ID"}"#) }
+                s.deleted[fid, default: 0] += 1
+                return (s.mode, .ok, #"{"status":200}"#)
+            }
+        }
+    }
+
+    private final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        // @unchecked: used only on its channel's event loop.
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        let fake: FakeFaceIO
+        var uri = ""
+
+        init(fake: FakeFaceIO) { self.fake = fake }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head): uri = head.uri
+            case .body: break
+            case .end:
+                let call = Self.parse(uri)
+                let (mode, status, body) = fake.respond(to: call)
+                if case .down = mode {
+                    context.close(promise: nil)
+                    return
+                }
+                let write = { [context] in
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Content-Type", value: "application/json")
+                    headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+                    context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+                    context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+                    context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+                }
+                if case .slow(let ms) = mode {
+                    context.eventLoop.scheduleTask(in: .milliseconds(ms)) { write() }
+                } else {
+                    write()
+                }
+            }
+        }
+
+        static func parse(_ uri: String) -> Call {
+            let parts = uri.split(separator: "?", maxSplits: 1)
+            let path = String(parts.first ?? "")
+            var key: String?
+            var fid: String?
+            if parts.count == 2 {
+                for pair in parts[1].split(separator: "&") {
+                    let kv = pair.split(separator: "=", maxSplits: 1)
+                    let value = kv.count == 2 ? percentDecode(String(kv[1])) : ""
+                    if kv.first == "key" { key = value }
+                    if kv.first == "fid" { fid = value }
+                }
+            }
+            return Call(path: path, key: key, fid: fid)
+        }
+
+        static func percentDecode(_ s: String) -> String {
+            var bytes: [UInt8] = []
+            var it = Array(s.utf8).makeIterator()
+            while let b = it.next() {
+                if b == UInt8(ascii: "%"), let h = it.next(), let l = it.next(),
+                   let v = UInt8(String(decoding: [h, l], as: UTF8.self), radix: 16) {
+                    bytes.append(v)
+                } else {
+                    bytes.append(b == UInt8(ascii: "+") ? UInt8(ascii: " ") : b)
+                }
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
