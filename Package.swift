@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "fioguard-bench",
             dependencies: [
-                "FioguardTesting", "FioguardJSON",
+                "FioguardTransport", "FioguardStore", "FioguardJSON",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,

@@ -27,9 +27,15 @@ public final class LiveServer: @unchecked Sendable {
     }
 
     /// Starts a server; `policy` is the policy file's JSON text (nil: built-in default).
-    public init(policy: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    public convenience init(policy: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        try self.init(policy: policy, arguments: arguments, environment: environment, socketName: "fg.sock")
+    }
+
+    /// Like `init(policy:arguments:environment:)`, with the socket at `socketName` relative to the
+    /// server's temporary directory (it may name directories that do not exist yet: `a/b/fg.sock`).
+    public init(policy: String?, arguments: [String], environment: [String: String], socketName: String) throws {
         directory = try TemporaryDirectory()
-        socketPath = directory.file("fg.sock")
+        socketPath = directory.file(socketName)
         databasePath = directory.file("db/fioguard.sqlite")
         logPath = directory.file("server.log")
         self.arguments = arguments
@@ -72,6 +78,60 @@ public final class LiveServer: @unchecked Sendable {
         let s = try LiveServer(policy: policy, arguments: arguments, environment: environment)
         try await s.start()
         return s
+    }
+
+    public static func started(
+        policy: String? = nil, arguments: [String] = [], environment: [String: String] = [:], socketName: String
+    ) async throws -> LiveServer {
+        let s = try LiveServer(policy: policy, arguments: arguments, environment: environment, socketName: socketName)
+        try await s.start()
+        return s
+    }
+
+    /// Whether the server process is still running.
+    public var isRunning: Bool { process?.isRunning ?? false }
+
+    /// The exit status once the process has ended (without signalling it), or nil when it is still
+    /// running after `timeout`.
+    public func exitStatus(within timeout: Duration) async -> Int32? {
+        guard let p = process else { return nil }
+        let deadline = ContinuousClock.now + timeout
+        while p.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return p.terminationStatus
+    }
+
+    /// Runs the `fioguard` binary with `arguments` to its end (SIGKILL after `timeout`) and returns
+    /// its exit status and combined output. For commands that are expected to exit by themselves.
+    public static func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
+        let dir = try TemporaryDirectory(prefix: "fgrun")
+        defer { dir.remove() }
+        let outPath = dir.file("out.log")
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        defer { try? out.close() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binaryPath)
+        p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["FIOGUARD_FACEIO_API_KEY"] = nil
+        p.environment = env
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let deadline = ContinuousClock.now + timeout
+        var killed = false
+        while p.isRunning {
+            if ContinuousClock.now > deadline, !killed {
+                kill(p.processIdentifier, SIGKILL)
+                killed = true
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let text = dir.read("out.log")
+        return (p.terminationStatus, killed ? text + "\n[killed after \(timeout)]" : text)
     }
 
     public func signal(_ sig: Int32) {

@@ -58,6 +58,62 @@ public final class RPCTestClient: Sendable {
         return try JSON.parse(Array(buffer.readableBytesView), maxDepth: 512)
     }
 
+    /// The next response line, parsed; nil at end of stream. Throws when nothing (not even the end
+    /// of the stream) arrives within `timeout`; the client is unusable after such a timeout.
+    public func readResponse(timeout: Duration) async throws -> JSON? {
+        guard let bytes = try await readLine(timeout: timeout) else { return nil }
+        return try JSON.parse(bytes, maxDepth: 512)
+    }
+
+    /// The next response line as raw bytes (without the newline); nil at end of stream. Throws when
+    /// nothing arrives within `timeout`; the client is unusable after such a timeout.
+    public func readLine(timeout: Duration) async throws -> [UInt8]? {
+        let box = iterator
+        let outcome = try await withThrowingTaskGroup(of: ReadOutcome.self) { group in
+            group.addTask {
+                guard let frame = try await box.iterator.next() else { return .end }
+                guard case .line(let buffer) = frame else { throw TestSupportError("oversized response") }
+                return .line(Array(buffer.readableBytesView))
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return .timedOut
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? .timedOut
+        }
+        switch outcome {
+        case .line(let bytes): return bytes
+        case .end: return nil
+        case .timedOut:
+            await close()
+            throw TestSupportError("no response line within \(timeout)")
+        }
+    }
+
+    private enum ReadOutcome: Sendable {
+        case line([UInt8])
+        case end
+        case timedOut
+    }
+
+    /// Like `request(_:_:id:)`, but throws when the response does not come within `timeout`.
+    public func request(_ method: String, _ params: JSON? = nil, id: JSON = 1, timeout: Duration) async throws -> JSON {
+        var o = JSONObject([("jsonrpc", "2.0"), ("method", .string(method))])
+        if let params { o["params"] = params }
+        o["id"] = id
+        try await send(line: JSON.object(o).encodedString())
+        guard let r = try await readResponse(timeout: timeout) else { throw TestSupportError("connection closed before a response") }
+        return r
+    }
+
+    /// Like `call(_:_:)`, but throws when the response does not come within `timeout`.
+    public func call(_ method: String, _ params: JSON? = nil, timeout: Duration) async throws -> JSON {
+        let r = try await request(method, params, timeout: timeout)
+        if let e = r["error"] { throw RemoteError(error: e) }
+        return r["result"] ?? .null
+    }
+
     /// Sends a request with `id` and returns the whole response object.
     public func request(_ method: String, _ params: JSON? = nil, id: JSON = 1) async throws -> JSON {
         var o = JSONObject([("jsonrpc", "2.0"), ("method", .string(method))])

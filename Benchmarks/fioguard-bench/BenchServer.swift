@@ -1,0 +1,67 @@
+import FioguardTransport
+import Foundation
+
+/// A `fioguard serve` process on a temporary socket and database, started for one workload.
+final class BenchServer {
+    let directory: String
+    let socketPath: String
+    let databasePath: String
+    let process: Process
+
+    static func binary() -> String {
+        if let p = ProcessInfo.processInfo.environment["FIOGUARD_BINARY"] { return p }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fioguard").path
+    }
+
+    /// Creates the directory and policy; `prepare` may seed the database before the server opens it.
+    init(prepare: (String) async throws -> Void) async throws {
+        var template = Array("/tmp/fg-bench-XXXXXX".utf8CString)
+        guard let p = mkdtemp(&template) else { throw BenchError("mkdtemp failed") }
+        directory = String(cString: p)
+        socketPath = directory + "/fg.sock"
+        databasePath = directory + "/fioguard.sqlite"
+        try Self.policy.write(toFile: directory + "/policy.json", atomically: true, encoding: .utf8)
+        try await prepare(databasePath)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary())
+        process.arguments = [
+            "serve", "--socket", socketPath, "--database", databasePath, "--policy", directory + "/policy.json",
+            "--log-level", "warning", "--max-connections", "4096",
+        ]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !SocketPath.isLive(socketPath) {
+            guard process.isRunning, Date() < deadline else { throw BenchError("fioguard did not start") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Peak resident set size so far (VmHWM), in bytes.
+    var peakRSS: Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+            return kb * 1024
+        }
+        return 0
+    }
+
+    func stop() async {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Permissive for the bench's domain; sweeping only on request (interval P1D).
+    static let policy = """
+        {"version":1,"purposes":["authentication"],"domains":["shop.example"],
+         "consent":{"maxAgeBeforeEnrollment":"P1D"},"enrollment":{"ticketTTL":"PT10M"},
+         "retention":{"maxSinceEnrollment":"P3Y","maxSinceLastInteraction":"P3Y"},"sweep":{"interval":"P1D"}}
+        """
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

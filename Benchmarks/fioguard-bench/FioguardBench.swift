@@ -1,0 +1,139 @@
+import ArgumentParser
+import FioguardJSON
+import FioguardTransport
+import Foundation
+
+/// `fioguard-bench` (run by `make bench`): measures fioguard end to end over its real socket.
+@main
+struct FioguardBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fioguard-bench",
+        abstract: "Load generator: throughput, latency percentiles and peak RSS of fioguard over its Unix socket.")
+
+    @Option(help: "Workloads to run: ping, show, record, flow, sweep (repeatable; default all).")
+    var workload: [String] = []
+
+    @Option(help: "Concurrent connections.")
+    var connections: Int = 64
+
+    @Option(help: "Requests each connection keeps in flight.")
+    var pipeline: Int = 4
+
+    @Option(help: "Seconds each load workload runs (after a 1 s warm-up).")
+    var duration: Double = 10
+
+    @Option(help: "Enrolled subjects for the show workload.")
+    var subjects: Int = 100_000
+
+    @Option(name: .customLong("sweep-ids"), help: "Facial IDs stored for the sweep workload.")
+    var sweepIDs: Int = 1_000_000
+
+    @Option(name: .customLong("sweep-expired"), help: "How many of them are past retention.")
+    var sweepExpired: Int = 100_000
+
+    @Option(help: "Target a running server on this socket instead of starting one (ping, record, flow only).")
+    var socket: String?
+
+    func run() async throws {
+        let chosen = workload.isEmpty ? ["ping", "show", "record", "flow", "sweep"] : workload
+        print("fioguard-bench: \(connections) connections × \(pipeline) in flight, \(duration) s per workload, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        var baseline: LoadDriver.Result?
+        for name in chosen {
+            switch name {
+            case "ping":
+                let (r, rss) = try await load(name) { _, _ in Workloads.Ping() }
+                baseline = r
+                report(name, r, rss: rss, baseline: nil)
+            case "show":
+                guard socket == nil else { print("show: needs a seeded server; skipped with --socket"); continue }
+                let population = subjects
+                let (r, rss) = try await load(name, seed: { path in
+                    try await Seeder.seed(path: path, subjects: population, facialIDs: population, expired: 0, expiresAt: 0, now: Self.now())
+                }) { c, s in Workloads.Show(population: population, seed: UInt64(c * 1000 + s + 1)) }
+                report(name, r, rss: rss, baseline: baseline)
+            case "record":
+                let tag = Self.now()
+                let (r, rss) = try await load(name) { c, s in Workloads.Record(prefix: "rec\(tag)-\(c)-\(s)") }
+                report(name, r, rss: rss, baseline: baseline)
+            case "flow":
+                let tag = Self.now()
+                let (r, rss) = try await load(name) { c, s in Workloads.Flow(prefix: "flow\(tag)-\(c)-\(s)") }
+                report(name, r, rss: rss, baseline: baseline)
+                print(String(format: "  flow: %.0f complete user flows/s (5 calls each)", r.throughput / 5))
+            case "sweep":
+                guard socket == nil else { print("sweep: needs a seeded server; skipped with --socket"); continue }
+                try await sweep()
+            default:
+                throw ValidationError("unknown workload \(name)")
+            }
+        }
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// Starts a fresh server (optionally seeded), warms up 1 s, measures `duration` s.
+    private func load(
+        _ name: String, seed: ((String) async throws -> Void)? = nil,
+        session: @escaping @Sendable (Int, Int) -> any Session
+    ) async throws -> (LoadDriver.Result, Int?) {
+        var server: BenchServer?
+        let path: String
+        if let socket {
+            path = socket
+        } else {
+            let started = try await BenchServer(prepare: { try await seed?($0) })
+            server = started
+            path = started.socketPath
+        }
+        _ = try await LoadDriver(socketPath: path, connections: connections, pipeline: pipeline, seconds: 1, makeSession: session).run()
+        let result = try await LoadDriver(
+            socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, makeSession: session
+        ).run()
+        let rss = server?.peakRSS
+        await server?.stop()
+        return (result, rss)
+    }
+
+    private func report(_ name: String, _ r: LoadDriver.Result, rss: Int?, baseline: LoadDriver.Result?) {
+        let h = r.histogram
+        var line = String(
+            format: "%-7@ %9.0f calls/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %7.3f ms  max %8.3f ms  errors %llu",
+            name as NSString, r.throughput, Double(h.valueAtPercentile(50)) / 1000, Double(h.valueAtPercentile(99)) / 1000,
+            Double(h.valueAtPercentile(99.9)) / 1000, Double(h.max) / 1000, r.errors)
+        if let rss { line += String(format: "  peak RSS %.1f MB", Double(rss) / 1_048_576) }
+        print(line)
+        if let b = baseline, b.throughput > 0 {
+            print(String(
+                format: "  vs ping: %.2f× the p50 latency, %.2f of the throughput",
+                Double(h.valueAtPercentile(50)) / Double(max(1, b.histogram.valueAtPercentile(50))), r.throughput / b.throughput))
+        }
+    }
+
+    /// retention.sweep over `sweepIDs` Facial IDs of which `sweepExpired` are past retention.
+    private func sweep() async throws {
+        let now = Self.now()
+        let expiresAt = now + 8  // after the server's start-up sweep, so the bench's calls find them
+        let ids = sweepIDs, expired = sweepExpired
+        let seedStart = Date()
+        let server = try await BenchServer(prepare: { path in
+            try await Seeder.seed(path: path, subjects: 0, facialIDs: ids, expired: expired, expiresAt: expiresAt, now: now)
+        })
+        print(String(format: "sweep   seeded %d Facial IDs (%d to expire) in %.1f s", ids, expired, Date().timeIntervalSince(seedStart)))
+        while Self.now() <= expiresAt { try await Task.sleep(for: .milliseconds(200)) }
+        let client = try await RawClient(path: server.socketPath)
+        for dryRun in [true, false] {
+            let t0 = Date()
+            let r = try client.call("retention.sweep", #"{"dryRun":\#(dryRun),"limit":\#(expired)}"#)
+            let dt = Date().timeIntervalSince(t0)
+            let listed = r["result"]?["expired"]?.arrayValue?.count ?? -1
+            let queued = r["result"]?["deletionsQueued"]?.intValue ?? -1
+            print(String(
+                format: "sweep   %@: %.2f s, examined %lld, expired listed %d, deletions queued %lld%@",
+                (dryRun ? "dry run" : "real") as NSString, dt, r["result"]?["examined"]?.intValue ?? -1, listed, queued,
+                (r["error"] != nil ? " ERROR \(r["error"]!)" : "") as NSString))
+        }
+        print(String(format: "sweep   peak RSS %.1f MB with %d Facial IDs stored", Double(server.peakRSS) / 1_048_576, ids))
+        client.close()
+        await server.stop()
+    }
+}

@@ -1,0 +1,45 @@
+import FioguardStore
+import Logging
+
+/// Fills a fresh database straight through the store (not the socket) so the read and sweep
+/// workloads start from 100,000 / 1,000,000 enrolled Facial IDs in seconds, not minutes.
+/// Rows have the shape the lifecycle writes: subject, active consent, Facial ID.
+enum Seeder {
+    static func seed(path: String, subjects: Int, facialIDs: Int, expired: Int, expiresAt: Int64, now: Int64) async throws {
+        let db = try Database(
+            configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: Logger(label: "bench.seed"))
+        let batch = 20_000
+        var start = 0
+        while start < facialIDs {
+            let end = min(start + batch, facialIDs)
+            let range = start..<end
+            try await db.write { conn in
+                for i in range {
+                    let subject = "bench-\(i)"
+                    try conn.run(
+                        "INSERT INTO subjects (subject, pseudonym, created_at) VALUES (?, ?, ?)",
+                        [.text(subject), .text("sub_bench\(i)"), .int(now - 86_400)])
+                    let sid = conn.lastInsertRowID
+                    if i < subjects {
+                        try conn.run(
+                            "INSERT INTO consent_events (subject_id, consent_id, kind, purposes, at, details) VALUES (?, ?, 'granted', '[\"authentication\"]', ?, ?)",
+                            [.int(sid), .text("cns_bench\(i)"), .int(now - 86_400),
+                             .text(#"{"noticeVersion":"1","collectionMethod":"checkbox","domain":"shop.example","country":"DE","region":null}"#)])
+                        try conn.run(
+                            "INSERT INTO consent_state (subject_id, purpose, consent_id, granted_at) VALUES (?, 'authentication', ?, ?)",
+                            [.int(sid), .text("cns_bench\(i)"), .int(now - 86_400)])
+                    }
+                    let retainUntil = i < expired ? expiresAt : now + 365 * 86_400
+                    try conn.run(
+                        """
+                        INSERT INTO facial_ids (facial_id, fid_hash, subject_id, status, enrolled_at, retain_until, retain_rule, country)
+                        VALUES (?, ?, ?, 'active', ?, ?, 'retention.maxSinceEnrollment', 'DE')
+                        """,
+                        [.text("fid-bench-\(i)"), .text("h\(i)"), .int(sid), .int(now - 86_400), .int(retainUntil)])
+                }
+            }
+            start = end
+        }
+        await db.close()
+    }
+}

@@ -1,0 +1,109 @@
+import FioguardJSON
+import FioguardTesting
+import Foundation
+import Testing
+
+/// `subject.erase`: account deletion counts as revocation, deletes every Facial ID now and leaves
+/// only a pseudonymous audit trail (duties D6, D14, D18).
+@Suite("Subject erasure")
+struct SubjectEraseTests {
+    /// Distinctive, so a search for it cannot hit anything else.
+    static let subject = "erase-me-7f3c9a@example.org"
+
+    @Test("subject.erase revokes all, deletes every Facial ID now, and forgets the subject")
+    func erase() async throws {
+        // Retention of three years: erasure must not wait for it.
+        try await Lifecycle.withServer { _, client in
+            let subject = Self.subject
+            let done = try await Lifecycle.enroll(client, subject: subject, facialId: "fid-erase-1")
+            #expect(done["retainUntil"] != nil)
+            _ = try await client.call("facialId.touch", ["subject": .string(subject)])
+            // A later consent, recorded with an idempotency key (erased with the rest).
+            _ = try await client.call(
+                "consent.record", Lifecycle.consentParams(subject: subject, idempotencyKey: "erase-key"))
+
+            let erased = try await client.call("subject.erase", ["subject": .string(subject), "confirm": true])
+            let erasedAt = try #require(Lifecycle.date(erased["erasedAt"]))
+            #expect(abs(erasedAt.timeIntervalSinceNow) < 60)
+            #expect(erased["deletions"] == [["facialId": "fid-erase-1", "status": "pending"]])
+
+            await Lifecycle.expectError("NOT_FOUND") { try await client.call("consent.status", ["subject": .string(subject)]) }
+            await Lifecycle.expectError("NOT_FOUND") { try await client.call("facialId.show", ["subject": .string(subject)]) }
+            await Lifecycle.expectError("NOT_FOUND") { try await client.call("facialId.touch", ["subject": .string(subject)]) }
+            await Lifecycle.expectError("NOT_FOUND") { try await client.call("facialId.touch", ["facialId": "fid-erase-1"]) }
+            await Lifecycle.expectError("NOT_FOUND") { try await client.call("consent.revoke", ["subject": .string(subject)]) }
+            let decision = try await client.call("enroll.authorize", Lifecycle.authorizeParams(subject: subject))
+            #expect(decision["allow"]?.boolValue == false)
+
+            // The audit trail stays, by pseudonym, without the raw subject anywhere.
+            let entries = try await Lifecycle.auditEntries(client, subject: subject)
+            let actions = entries.compactMap { $0["action"]?.stringValue }
+            #expect(actions.starts(with: ["consent.recorded", "enroll.authorized", "enroll.completed", "facialId.touched"]))
+            #expect(actions.contains("subject.erased"))
+            let refs = Set(entries.compactMap { $0["subjectRef"]?.stringValue })
+            #expect(refs.count == 1)
+            #expect(refs.first?.hasPrefix("sub_") == true)
+            for entry in entries {
+                let text = entry.encodedString()
+                #expect(!text.contains(subject), "raw subject in audit entry \(text)")
+                #expect(!text.contains("fid-erase-1"), "raw Facial ID in audit entry \(text)")
+            }
+            let everything = try await Lifecycle.auditEntries(client)
+            #expect(!everything.map { $0.encodedString() }.joined().contains(subject))
+
+            let verified = try await client.call("audit.verify")
+            #expect(verified["ok"]?.boolValue == true)
+        }
+    }
+
+    @Test("repeating subject.erase is idempotent")
+    func eraseIsIdempotent() async throws {
+        try await Lifecycle.withServer { _, client in
+            try await Lifecycle.enroll(client, subject: "bart", facialId: "fid-bart")
+            let first = try await client.call("subject.erase", ["subject": "bart", "confirm": true])
+            let auditCount = try await Lifecycle.auditEntries(client).count
+            let second = try await client.call("subject.erase", ["subject": "bart", "confirm": true])
+            #expect(second["erasedAt"] == first["erasedAt"])
+            #expect(second["deletions"]?.arrayValue?.count == 1)
+            #expect(second["deletions"]?.arrayValue?.first?["status"]?.stringValue == "pending")
+            #expect(try await Lifecycle.auditEntries(client).count == auditCount, "a repeat changes nothing")
+        }
+    }
+
+    @Test("subject.erase needs confirm: true; an unknown subject is NOT_FOUND")
+    func eraseFailures() async throws {
+        try await Lifecycle.withServer { _, client in
+            try await Lifecycle.enroll(client, subject: "cleo", facialId: "fid-cleo")
+            await Lifecycle.expectError("CONFIRMATION_REQUIRED", code: -32005) { try await client.call("subject.erase", ["subject": "cleo"]) }
+            await Lifecycle.expectError("CONFIRMATION_REQUIRED") { try await client.call("subject.erase", ["subject": "cleo", "confirm": false]) }
+            let status = try await client.call("consent.status", ["subject": "cleo"])
+            #expect(status["active"]?.arrayValue?.count == 1, "an unconfirmed erase changes nothing")
+            await Lifecycle.expectError("NOT_FOUND") { try await client.call("subject.erase", ["subject": "never-seen", "confirm": true]) }
+        }
+    }
+
+    @Test("after erasure the database holds no personal value of the subject")
+    func nothingPersonalLeftInDatabase() async throws {
+        try await Lifecycle.withServer { server, client in
+            let subject = Self.subject
+            let guardian: JSON = ["relationship": "parent", "verificationMethod": "eid", "reference": "guardian-ref-5521"]
+            _ = try await client.call(
+                "consent.record",
+                Lifecycle.consentParams(subject: subject, age: 12, locale: "de-AT", idempotencyKey: "idem-5521", guardian: guardian))
+            let (_, ticket) = try await Lifecycle.authorize(client, subject: subject)
+            _ = try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-erase-2"])
+            _ = try await client.call("subject.erase", ["subject": .string(subject), "confirm": true])
+            _ = await server.terminate()
+
+            let dump = try Lifecycle.sqlite(server.databasePath, ".dump")
+            #expect(!dump.contains(subject), "the raw subject survives erasure in the database")
+            #expect(!dump.contains("guardian-ref-5521"), "guardian evidence survives erasure")
+            #expect(!dump.contains("de-AT"), "the locale survives erasure")
+            // Only the deletion outbox may still hold the Facial ID (FACEIO must be told).
+            let facialRows = try Lifecycle.sqlite(server.databasePath, "SELECT count(*) FROM facial_ids WHERE facial_id IS NOT NULL")
+            #expect(facialRows.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+            let outbox = try Lifecycle.sqlite(server.databasePath, "SELECT facial_id, status, reason FROM deletion_jobs")
+            #expect(outbox.trimmingCharacters(in: .whitespacesAndNewlines) == "fid-erase-2|pending|account_erased")
+        }
+    }
+}
