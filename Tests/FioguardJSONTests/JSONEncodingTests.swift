@@ -1,0 +1,130 @@
+import FioguardJSON
+import Testing
+
+/// `JSON.encoded()`: compact, order-preserving, and read back as the same value.
+@Suite struct JSONEncodingTests {
+    private func roundTrip(_ value: JSON, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let text = value.encoded()
+        let back = try JSON.parse(text, maxDepth: 512)
+        #expect(back == value, "\(value) -> \(String(decoding: text, as: UTF8.self)) -> \(back)", sourceLocation: sourceLocation)
+    }
+
+    @Test func encodesCompactlyInInsertionOrder() {
+        let v: JSON = ["z": 1, "a": [true, false, nil], "m": ["k": "v"]]
+        #expect(v.encodedString() == #"{"z":1,"a":[true,false,null],"m":{"k":"v"}}"#)
+        #expect(JSON.array([]).encodedString() == "[]")
+        #expect(JSON.object(JSONObject()).encodedString() == "{}")
+    }
+
+    @Test func encodesScalarsAtTheRoot() {
+        #expect(JSON.int(7).encodedString() == "7")
+        #expect(JSON.string("x").encodedString() == "\"x\"")
+        #expect(JSON.null.encodedString() == "null")
+        #expect(JSON.bool(true).encodedString() == "true")
+    }
+
+    @Test func textCanonicalInputIsReproducedExactly() throws {
+        for text in [
+            #"{"jsonrpc":"2.0","result":{"pong":true},"id":1}"#,
+            #"{"b":1,"a":2}"#,
+            #"[1,-2,"three",null,true,false,{},[]]"#,
+            #"{"id":"abc","n":-9223372036854775808,"m":9223372036854775807}"#,
+        ] {
+            #expect(try JSON.parse(text).encodedString() == text)
+        }
+    }
+
+    @Test func stringsRoundTrip() throws {
+        for s in ["", "plain", "quote\" backslash\\ slash/", "\n\r\t\u{8}\u{C}", "\u{1}\u{1F}\u{7F}", "é日本😀", "\u{2028}\u{2029}",
+            String(repeating: "x", count: 100_000)]
+        {
+            try roundTrip(.string(s))
+            try roundTrip(["k": .string(s)])
+        }
+    }
+
+    @Test func controlCharactersAreEscaped() {
+        let text = JSON.string("a\nb\u{1}").encodedString()
+        #expect(text == #""a\nb\u0001""#)
+        #expect(!text.utf8.contains(10))
+    }
+
+    @Test func encodedOutputIsOneLine() {
+        let v: JSON = ["multi": "line\none\r\ntwo", "nested": ["a\nb": ["\n"]]]
+        let bytes = v.encoded()
+        #expect(!bytes.contains(UInt8(ascii: "\n")))
+        #expect(!bytes.contains(UInt8(ascii: "\r")))
+    }
+
+    @Test func keysWithSpecialCharactersRoundTrip() throws {
+        try roundTrip(["quote\"key": 1, "é": 2, "": 3, "new\nline": 4])
+    }
+
+    @Test func integersRoundTrip() throws {
+        for i: Int64 in [0, 1, -1, Int64.max, Int64.min, 9_007_199_254_740_993] {
+            try roundTrip(.int(i))
+        }
+    }
+
+    @Test func doublesRoundTripExactly() throws {
+        for d in [0.1, 1.0, -2.5, 1e-300, 1.7976931348623157e308, 123456.789, Double.ulpOfOne, 5e-324] {
+            try roundTrip(.double(d))
+        }
+    }
+
+    @Test func wholeDoublesStayDoubles() throws {
+        let text = JSON.double(3.0).encodedString()
+        #expect(try JSON.parse(text) == .double(3.0), "3.0 encoded as \(text)")
+    }
+
+    @Test func nonFiniteDoublesBecomeNull() {
+        #expect(JSON.double(.nan).encodedString() == "null")
+        #expect(JSON.double(.infinity).encodedString() == "null")
+        #expect(JSON.array([.double(-.infinity)]).encodedString() == "[null]")
+    }
+
+    @Test func deepValuesRoundTripWithinTheLimit() throws {
+        var v: JSON = "leaf"
+        for i in 0..<64 { v = i % 2 == 0 ? .array([v]) : ["k": v] }
+        let back = try JSON.parse(v.encoded())
+        #expect(back == v)
+    }
+
+    @Test func objectSubscriptSetsReplacesAndRemoves() {
+        var o = JSONObject([("a", 1), ("b", 2)])
+        o["a"] = 10
+        o["c"] = 3
+        #expect(o.keys == ["a", "b", "c"])
+        #expect(o["a"] == .int(10))
+        o["b"] = nil
+        #expect(o.keys == ["a", "c"])
+        #expect(o.count == 2)
+        #expect(JSON.object(o).encodedString() == #"{"a":10,"c":3}"#)
+    }
+
+    @Test func literalWithRepeatedKeyKeepsOneMember() {
+        let o = JSONObject([("a", 1), ("a", 2)])
+        #expect(o.count == 1)
+        #expect(o["a"] == .int(2))
+    }
+
+    @Test func accessorsMatchKinds() {
+        let v: JSON = ["s": "x", "i": 3, "d": 2.0, "h": 2.5, "b": true, "a": [1], "n": nil]
+        #expect(v["s"]?.stringValue == "x")
+        #expect(v["i"]?.intValue == 3)
+        #expect(v["d"]?.intValue == 2)
+        #expect(v["h"]?.intValue == nil)
+        #expect(v["b"]?.boolValue == true)
+        #expect(v["a"]?.arrayValue == [1])
+        #expect(v["n"]?.isNull == true)
+        #expect(v["s"]?.intValue == nil)
+        #expect(JSON.int(1)["k"] == nil)
+        #expect(v["i"]?.kindName == "number")
+        #expect(v["d"]?.kindName == "number")
+        #expect(v["a"]?.kindName == "array")
+        #expect(v.kindName == "object")
+        #expect(v["b"]?.kindName == "boolean")
+        #expect(v["n"]?.kindName == "null")
+        #expect(v["s"]?.kindName == "string")
+    }
+}

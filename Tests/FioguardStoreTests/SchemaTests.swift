@@ -1,0 +1,61 @@
+import FioguardStore
+import Testing
+
+/// The real schema: migrates from an empty file and from every earlier version, keeps data, and
+/// enforces the append-only consent history.
+@Suite struct SchemaTests {
+    static let latest = Schema.migrations.last!.version
+
+    @Test func migratesFromEmpty() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            #expect(db.schemaVersion == Self.latest)
+            let tables = try await db.read { c in try c.query("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0.text(0) } }
+            for t in ["subjects", "consent_events", "consent_personal", "consent_state", "tickets", "facial_ids", "deletion_jobs", "audit_log", "webhook_events", "unauthorized_enrollments"] {
+                #expect(tables.contains(t), "missing table \(t)")
+            }
+            await db.close()
+        }
+    }
+
+    @Test(arguments: 1..<Schema.migrations.count)
+    func migratesFromEveryEarlierVersion(_ applied: Int) async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/db.sqlite"
+            let old = try Database(
+                configuration: DatabaseConfiguration(path: path), migrations: Array(Schema.migrations.prefix(applied)), logger: quietLogger)
+            #expect(old.schemaVersion == Schema.migrations[applied - 1].version)
+            try await old.write { c in
+                _ = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
+                try c.setMeta("k", [1, 2, 3])
+            }
+            await old.close()
+
+            let new = try Database(configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: quietLogger)
+            #expect(new.schemaVersion == Self.latest)
+            let kept = try await new.read { c in (try c.subject(named: "alice")?.pseudonym, try c.meta("k")) }
+            #expect(kept.0 == "sub_a")
+            #expect(kept.1 == [1, 2, 3])
+            await new.close()
+        }
+    }
+
+    @Test func consentHistoryIsAppendOnly() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            try await db.write { c in
+                let s = try c.upsertSubject("bob", pseudonym: "sub_b", now: 1)
+                try c.appendConsentEvent(subjectID: s.id, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")
+            }
+            await #expect(throws: StoreError.self) {
+                try await db.write { c in try c.run("UPDATE consent_events SET at = 2") }
+            }
+            await #expect(throws: StoreError.self) {
+                try await db.write { c in try c.run("DELETE FROM consent_events") }
+            }
+            let count = try await db.read { c in try c.queryOne("SELECT count(*) FROM consent_events")?.int(0) }
+            #expect(count == 1)
+            await db.close()
+        }
+    }
+}
