@@ -86,8 +86,7 @@ public struct Application: Sendable {
         }
         logger.info(
             "starting", metadata: ["version": "\(Self.version)", "policy": "\(source.description)", "policyVersion": "\(policy.version)"])
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
+        var groupConfig = ServiceGroupConfiguration(
                 services: [
                     // Named explicitly: the default name is the service's description, which would
                     // dump its configuration (keys included) into the log.
@@ -99,8 +98,10 @@ public struct Application: Sendable {
                     .init(service: SocketService(server: server), serviceName: "socket-server"),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
+                logger: logger)
+        // A peer that never reads its answers must not hold the shutdown hostage.
+        groupConfig.maximumGracefulShutdownDuration = .seconds(30)
+        try await ServiceGroup(configuration: groupConfig).run()
     }
 
     /// `proto-docs/openrpc.json`, embedded at build time.

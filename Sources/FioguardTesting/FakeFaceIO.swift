@@ -34,11 +34,16 @@ public final class FakeFaceIO: Sendable {
         var mode: Mode = .ok
         var calls: [Call] = []
         var deleted: [String: Int] = [:]
+        var rejectedFacialIDs: Set<String> = []
+        var echoesKeyInErrors = false
     }
 
     public let expectedKey: String
     private let state = Mutex(State())
     private let channel: Mutex<(any Channel)?> = Mutex(nil)
+    /// Accepted connections, closed by `stop()` (a client's pooled keep-alive connection must not
+    /// outlive the fake).
+    private let children: Mutex<[any Channel]> = Mutex([])
     private let boundPort = Mutex(0)
     public var port: Int { boundPort.withLock { $0 } }
 
@@ -46,17 +51,20 @@ public final class FakeFaceIO: Sendable {
         self.expectedKey = expectedKey
     }
 
-    public static func start(expectedKey: String) async throws -> FakeFaceIO {
+    /// Listens on 127.0.0.1:`port` (0: any free port; a fixed one brings a stopped fake back at
+    /// the address a server already knows).
+    public static func start(expectedKey: String, port: Int = 0) async throws -> FakeFaceIO {
         let fake = FakeFaceIO(expectedKey: expectedKey)
         let ch = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                fake.children.withLock { $0.append(channel) }
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(fake: fake))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: port).get()
         fake.boundPort.withLock { $0 = ch.localAddress?.port ?? 0 }
         fake.channel.withLock { $0 = ch }
         return fake
@@ -71,6 +79,23 @@ public final class FakeFaceIO: Sendable {
 
     public var calls: [Call] { state.withLock { $0.calls } }
 
+    /// The requests received for `fid`.
+    public func calls(for fid: String) -> [Call] { state.withLock { $0.calls.filter { $0.fid == fid } } }
+
+    /// Facial IDs FACEIO does not know: in `.ok`/`.slow` a call for one of them is answered
+    /// HTTP 200 with `{"status":400,"error":"Invalid Facial ID"}` (a permanent failure).
+    public var rejectedFacialIDs: Set<String> {
+        get { state.withLock { $0.rejectedFacialIDs } }
+        set { state.withLock { $0.rejectedFacialIDs = newValue } }
+    }
+
+    /// When true, the `error` message of a refused key quotes the key that was presented (as some
+    /// APIs do): the sidecar must still never log or return it.
+    public var echoesKeyInErrors: Bool {
+        get { state.withLock { $0.echoesKeyInErrors } }
+        set { state.withLock { $0.echoesKeyInErrors = newValue } }
+    }
+
     /// How many successful deletions of `fid` were answered.
     public func successCount(_ fid: String) -> Int { state.withLock { $0.deleted[fid] ?? 0 } }
 
@@ -80,6 +105,11 @@ public final class FakeFaceIO: Sendable {
             return c
         }
         try? await ch?.close()
+        let open = children.withLock { c -> [any Channel] in
+            defer { c = [] }
+            return c
+        }
+        for child in open { try? await child.close() }
     }
 
     fileprivate func respond(to call: Call) -> (Mode, HTTPResponseStatus, String) {
@@ -89,16 +119,24 @@ public final class FakeFaceIO: Sendable {
             case .down: return (.down, .ok, "")
             case .serverError: return (s.mode, .internalServerError, #"{"status":500,"error":"Internal Server Error"}"#)
             case .tooManyRequests: return (s.mode, .tooManyRequests, #"{"status":429,"error":"Too Many Requests"}"#)
-            case .badKey: return (s.mode, .unauthorized, #"{"status":401,"error":"Invalid API key"}"#)
+            case .badKey: return (s.mode, .unauthorized, Self.badKeyBody(call.key, echo: s.echoesKeyInErrors))
             case .garbage: return (s.mode, .ok, "<html><body>502 upstream hiccup</body></html>")
             case .ok, .slow:
                 guard call.path == "/deletefacialid" else { return (s.mode, .notFound, #"{"status":404,"error":"Unknown endpoint"}"#) }
-                guard call.key == expectedKey else { return (s.mode, .ok, #"{"status":401,"error":"Invalid API key"}"#) }
+                guard call.key == expectedKey else { return (s.mode, .ok, Self.badKeyBody(call.key, echo: s.echoesKeyInErrors)) }
                 guard let fid = call.fid, !fid.isEmpty else { return (s.mode, .ok, #"{"status":400,"error":"Missing Facial ID"}"#) }
+                guard !s.rejectedFacialIDs.contains(fid) else { return (s.mode, .ok, #"{"status":400,"error":"Invalid Facial ID"}"#) }
                 s.deleted[fid, default: 0] += 1
                 return (s.mode, .ok, #"{"status":200}"#)
             }
         }
+    }
+
+    /// `{"status":401,"error":"Invalid API key"}`, quoting the presented key when `echo` is set
+    /// (keys in tests are alphanumerics and dashes: no JSON escaping needed).
+    private static func badKeyBody(_ key: String?, echo: Bool) -> String {
+        guard echo, let key else { return #"{"status":401,"error":"Invalid API key"}"# }
+        return #"{"status":401,"error":"Invalid API key: \#(key)"}"#
     }
 
     private final class Handler: ChannelInboundHandler, @unchecked Sendable {

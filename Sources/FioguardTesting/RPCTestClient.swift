@@ -31,6 +31,13 @@ public final class RPCTestClient: Sendable {
         }
     }
 
+    /// A client dropped without `close()` (a test failed half-way) must not crash the test process:
+    /// NIO traps when an async channel's writer is deinitialised unfinished.
+    deinit {
+        channel.outbound.finish()
+        channel.channel.close(promise: nil)
+    }
+
     public static func connect(_ path: String, maxLine: Int = 64 << 20) async throws -> RPCTestClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(unixDomainSocketPath: path) { channel in

@@ -31,3 +31,22 @@ public struct TestSupportError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ d: String) { description = d }
 }
+
+/// Runs `body`, throwing when it does not finish within `timeout` (the body is cancelled then, so
+/// it must await something cancellable: a socket read, `Task.sleep`).
+public func withTimeout<T: Sendable>(
+    _ timeout: Duration, _ what: String = "operation", _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: Optional<T>.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else {
+            throw TestSupportError("\(what) did not finish within \(timeout)")
+        }
+        return value
+    }
+}

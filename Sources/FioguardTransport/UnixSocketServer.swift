@@ -17,16 +17,11 @@ public final class UnixSocketServer: Sendable {
     /// Yields once the socket is bound and its mode set (tests and `make run` wait on it).
     public let ready: AsyncStream<Void>
 
-    private struct Entry {
-        var channel: any Channel
-        var busy: Bool
-    }
-
     private struct State {
         var nextID: UInt64 = 1
         var shuttingDown = false
         var serverChannel: (any Channel)?
-        var connections: [UInt64: Entry] = [:]
+        var connections: [UInt64: any Channel] = [:]
     }
 
     public init(
@@ -92,15 +87,16 @@ public final class UnixSocketServer: Sendable {
         logger.info("stopped listening", metadata: ["socket": "\(path)"])
     }
 
-    /// Stops accepting, closes idle connections, and lets busy ones finish the request in hand.
-    /// `run()` returns once every connection is gone.
+    /// Stops accepting and shuts the read side of every connection: each one still answers the
+    /// complete lines it had received (in-flight requests are drained), then closes. A partial
+    /// line is dropped. `run()` returns once every connection is gone.
     public func beginShutdown() {
-        let (server, idle) = state.withLock { s -> ((any Channel)?, [any Channel]) in
+        let (server, open) = state.withLock { s -> ((any Channel)?, [any Channel]) in
             s.shuttingDown = true
-            return (s.serverChannel, s.connections.values.filter { !$0.busy }.map(\.channel))
+            return (s.serverChannel, Array(s.connections.values))
         }
         server?.close(promise: nil)
-        for c in idle { c.close(promise: nil) }
+        for c in open { c.close(mode: .input, promise: nil) }
     }
 
     private func serve(_ accepted: Accepted) async {
@@ -116,7 +112,7 @@ public final class UnixSocketServer: Sendable {
             }
             let id = s.nextID
             s.nextID += 1
-            s.connections[id] = Entry(channel: channel.channel, busy: false)
+            s.connections[id] = channel.channel
             return .success(id)
         }
         let id: UInt64
@@ -135,24 +131,13 @@ public final class UnixSocketServer: Sendable {
         do {
             try await channel.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
-                    guard setBusy(id, true) else { break }
                     if let response = await handler.handle(frame, connection: info) {
                         try await outbound.write(line(response, allocator: channel.channel.allocator))
                     }
-                    guard setBusy(id, false) else { break }
                 }
             }
         } catch {
             logger.debug("connection ended", metadata: ["connection": "\(id)", "error": "\(error)"])
-        }
-    }
-
-    /// Marks a connection busy or idle; `false` once shutdown began (the loop then stops).
-    private func setBusy(_ id: UInt64, _ busy: Bool) -> Bool {
-        state.withLock { s in
-            if s.shuttingDown { return false }
-            s.connections[id]?.busy = busy
-            return true
         }
     }
 
