@@ -1,21 +1,45 @@
 # fioguard — the two commands: `make run` and `make test`.
-# Both install what is missing (Debian: libjansson-dev, libsqlite3-dev, pkg-config), then build.
+# Both install what is missing on Debian, then build: `make run` needs libjansson-dev,
+# libsqlite3-dev and pkg-config; `make test` also installs what the example clients need
+# (php-cli, chromium + chromium-driver, node, a Python venv with Flask and Selenium).
 
 SWIFT      ?= swift
 BUILD_DIR  ?= .build
 BIN        := $(BUILD_DIR)/debug
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PKGS   := libjansson-dev libsqlite3-dev pkg-config
+# The examples (make test-examples, make demo): PHP client, headless browser test, Python venv.
+EXAMPLES_APT_PKGS := php-cli chromium chromium-driver
+PYTHON     ?= python3
+EXAMPLES_VENV := examples/python/.venv
+EXAMPLES_REQS := examples/python/requirements.txt examples/python/requirements-test.txt
 
-.PHONY: deps build run test test-swift test-examples bench demo clean
+.PHONY: deps deps-examples build run test test-swift test-examples bench demo clean
 
 deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required (https://swift.org/install)"; exit 1; }
+
+deps-examples:
+	@missing=""; for p in $(EXAMPLES_APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v $(PYTHON) >/dev/null 2>&1 || missing="$$missing python3 python3-venv"; \
+	if command -v $(PYTHON) >/dev/null 2>&1 && ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@[ -x $(EXAMPLES_VENV)/bin/python ] || $(PYTHON) -m venv $(EXAMPLES_VENV)
+	@stamp=$(EXAMPLES_VENV)/.installed; fresh=yes; for r in $(EXAMPLES_REQS); do [ $$stamp -nt $$r ] || fresh=""; done; \
+	if [ -z "$$fresh" ]; then \
+	  echo "installing: $(EXAMPLES_REQS) into $(EXAMPLES_VENV)"; \
+	  $(EXAMPLES_VENV)/bin/python -m pip install -q --disable-pip-version-check -r examples/python/requirements-test.txt \
+	    && touch $$stamp; \
+	fi
 
 build: deps
 	$(SWIFT) build --build-tests
@@ -25,17 +49,25 @@ run: deps
 	$(SWIFT) build --product fioguard
 	$(BIN)/fioguard serve $(ARGS)
 
-test: build test-swift test-examples
+test: build deps-examples test-swift test-examples
 
 test-swift:
 	$(SWIFT) test --skip-build --parallel
 
-# The example clients against a real daemon on a temporary socket and database.
-test-examples:
-	FIOGUARD_BIN=$(BIN) examples/run-example-tests.sh
+# The example clients (shell, Python + headless Chromium, Node, PHP) against a real daemon on a
+# temporary socket and database; examples/README.md.
+test-examples: deps-examples
+	FIOGUARD_BIN=$(BIN) PYTHON=$(EXAMPLES_VENV)/bin/python examples/run-example-tests.sh
 
+# The daemon (demo policy) and the demo web app on http://localhost:5000/ (PORT=...); Ctrl-C stops both.
+demo: deps deps-examples
+	$(SWIFT) build --product fioguard
+	FIOGUARD_BIN=$(BIN) PYTHON=$(EXAMPLES_VENV)/bin/python examples/run-demo.sh
+
+# The load generator against release builds; figures and how to read them: README "Performance".
 bench: deps
-	$(SWIFT) build -c release --product fioguard --product fioguard-bench
+	$(SWIFT) build -c release --product fioguard
+	$(SWIFT) build -c release --product fioguard-bench
 	$(BUILD_DIR)/release/fioguard-bench $(ARGS)
 
 clean:
