@@ -85,6 +85,20 @@ public struct ISODuration: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { iso8601 }
 
+    /// English for people: "3 years", "1 year and 6 months", "15 minutes", "no time".
+    public var plainText: String {
+        let parts: [(Int64, String)] = [
+            (years, "year"), (months, "month"), (weeks, "week"), (days, "day"), (hours, "hour"), (minutes, "minute"),
+            (seconds, "second"),
+        ]
+        let words = parts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }
+        switch words.count {
+        case 0: return "no time"
+        case 1: return words[0]
+        default: return words.dropLast().joined(separator: ", ") + " and " + words.last!
+        }
+    }
+
     /// A length in seconds for ordering durations without a start instant (a year counts 365.2425
     /// days, a month a twelfth of that). Used for validation bounds and for choosing what a
     /// disclosure shows; deadlines themselves always use calendar arithmetic from a real instant.

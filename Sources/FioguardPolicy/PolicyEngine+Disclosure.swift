@@ -29,10 +29,10 @@ extension PolicyEngine {
         let schedule: [JSON] = [
             entry(
                 sinceEnrollment, from: "enrollment",
-                text: "Your Facial ID is deleted at the latest \(sinceEnrollment.value.iso8601) after enrollment."),
+                text: "Your Facial ID is deleted at the latest \(sinceEnrollment.value.plainText) after enrollment."),
             entry(
                 sinceLast, from: "lastInteraction",
-                text: "Your Facial ID is deleted \(sinceLast.value.iso8601) after your last face login (or enrollment, if you never used it), whichever comes first."),
+                text: "Your Facial ID is deleted \(sinceLast.value.plainText) after your last face login (or enrollment, if you never used it), whichever comes first."),
         ]
         let allSources: [JSON] =
             rules.maxSinceEnrollment.map { entry($0, from: "enrollment", text: "maximum time since enrollment") }
@@ -61,10 +61,10 @@ extension PolicyEngine {
         ])
 
         let howToRevoke =
-            "Withdraw consent at any time, as easily as you gave it (consent.revoke). Withdrawing the authentication purpose deletes your Facial ID"
-            + (afterRevocation.value == .zero ? " at once." : " within \(afterRevocation.value.iso8601).")
+            "Withdraw consent at any time, as easily as you gave it. Withdrawing consent to face login deletes your Facial ID"
+            + (afterRevocation.value == .zero ? " at once." : " within \(afterRevocation.value.plainText).")
         let howToDelete =
-            "Delete your Facial ID at any time with one click after a confirmation (facialId.delete with confirm: true). Deleting your account (subject.erase) deletes every Facial ID immediately, whatever the retention period."
+            "Delete your Facial ID at any time with one click after a confirmation. Deleting your account deletes every Facial ID immediately, whatever the retention period."
         let rights: [JSON] = [
             right("access", "facialId.show", "See your Facial ID, when it was enrolled, when it will be deleted and which rule applies."),
             right("revoke", "consent.revoke", howToRevoke),
@@ -95,7 +95,7 @@ extension PolicyEngine {
                         afterRevocation, from: "revocation",
                         text: afterRevocation.value == .zero
                             ? "After you withdraw consent your Facial ID is deleted at once."
-                            : "After you withdraw consent your Facial ID is deleted within \(afterRevocation.value.iso8601).")),
+                            : "After you withdraw consent your Facial ID is deleted within \(afterRevocation.value.plainText).")),
                     ("sources", .array(allSources)),
                 ]))),
                 ("consent", .object(JSONObject([

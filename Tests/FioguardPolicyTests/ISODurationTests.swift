@@ -30,3 +30,14 @@ struct ISODurationTests {
         #expect(Fixture.duration("P24M").nominalSeconds == Fixture.duration("P2Y").nominalSeconds)
     }
 }
+
+@Suite struct ISODurationPlainTextTests {
+    @Test(arguments: [
+        ("P3Y", "3 years"), ("P1Y", "1 year"), ("P1Y6M", "1 year and 6 months"), ("PT15M", "15 minutes"),
+        ("P1DT2H3M", "1 day, 2 hours and 3 minutes"), ("PT0S", "no time"),
+    ])
+    func plainText(_ input: String, _ expected: String) throws {
+        let d = try #require(ISODuration(iso8601: input))
+        #expect(d.plainText == expected)
+    }
+}

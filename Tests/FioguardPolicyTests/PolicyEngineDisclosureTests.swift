@@ -16,7 +16,8 @@ struct PolicyEngineDisclosureTests {
         #expect(d["contact"]?["email"] == "dpo@shop.example")
         let rights = try #require(d["rights"]?.arrayValue)
         #expect(rights.compactMap { $0["method"]?.stringValue } == ["facialId.show", "consent.revoke", "facialId.delete", "subject.erase"])
-        #expect(d["howToRevoke"]?.stringValue?.contains("consent.revoke") == true)
+        #expect(d["howToRevoke"]?.stringValue?.contains("deletes your Facial ID") == true)
+        #expect(d["howToRevoke"]?.stringValue?.contains("consent.revoke") == false)  // plain language; methods are in `rights`
         #expect(d["howToDelete"]?.stringValue?.contains("confirm") == true)
         #expect(d["profiles"]?.arrayValue?.compactMap { $0["code"]?.stringValue } == ["EU", "DE"])
         let schedule = try #require(d["retention"]?["schedule"]?.arrayValue)
