@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "FioguardRPCTests", dependencies: ["FioguardRPC", "FioguardJSON"], swiftSettings: strict),
         .testTarget(
             name: "FioguardIntegrationTests",
-            dependencies: ["FioguardTesting", "FioguardServer", "FioguardJSON"],
+            dependencies: ["FioguardTesting", "FioguardServer", "FioguardFaceIO", "FioguardJSON"],
             swiftSettings: strict
         ),
     ]

@@ -42,7 +42,12 @@ public final class FaceIOClient: Sendable {
             } catch {
                 return .retryable("answer larger than \(configuration.maxResponseBytes) bytes or cut short")
             }
-            return Self.classify(httpStatus: Int(response.status.code), body: Array(body.readableBytesView))
+            // FACEIO's error text may quote what it was sent: scrub the key from it too.
+            switch Self.classify(httpStatus: Int(response.status.code), body: Array(body.readableBytesView)) {
+            case .deleted: return .deleted
+            case .retryable(let m): return .retryable(scrub(m, key: key))
+            case .permanent(let m): return .permanent(scrub(m, key: key))
+            }
         } catch {
             return .retryable(scrub("transport: \(error)", key: key))
         }

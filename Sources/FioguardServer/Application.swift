@@ -71,6 +71,7 @@ public struct Application: Sendable {
         faceioConfig.backoffBaseSeconds = configuration.faceioRetryBaseSeconds
         faceioConfig.backoffCapSeconds = configuration.faceioRetryCapSeconds
         faceioConfig.maxConcurrentCalls = configuration.faceioMaxConcurrentCalls
+        faceioConfig.requestTimeoutSeconds = configuration.faceioRequestTimeoutSeconds
         faceioConfig.callsPerSecond = configuration.faceioCallsPerSecond
         let faceio = FaceIOClient(configuration: faceioConfig, logger: logger)
         defer { Task { await faceio.shutdown() } }

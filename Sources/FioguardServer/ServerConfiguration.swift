@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var faceioRetryCapSeconds: Double = 300
     /// FACEIO calls in flight at once, and started per second at most.
     public var faceioMaxConcurrentCalls: Int = 4
+    /// Seconds a FACEIO call may take before it counts as failed (and is retried).
+    public var faceioRequestTimeoutSeconds: Int64 = 15
     public var faceioCallsPerSecond: Double = 10
     /// The token FACEIO sends with webhooks; nil: `webhook.ingest` refuses every call.
     public var faceioWebhookToken: String?

@@ -94,7 +94,7 @@ public struct EnrollmentService: Sendable {
             _ = try conn.insertFacialID(
                 facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
                 retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
-            guard try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch) else {
+            guard try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else {
                 throw ServiceError.ticketInvalid("ticket already used or voided")
             }
             try AuditTrail.append(

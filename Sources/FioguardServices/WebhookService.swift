@@ -109,7 +109,10 @@ public struct WebhookService: Sendable {
             case "enroll":
                 if row != nil {
                     action = "known enrollment"
-                } else if let t = payloadTicket, let ticket = try conn.ticket(hash: Hex.sha256(t)), ticket.expiresAt > ts || ticket.consumedAt != nil {
+                } else if let t = payloadTicket, let ticket = try conn.ticket(hash: Hex.sha256(t)),
+                    ticket.consumedBy == fidHash || (ticket.consumedAt == nil && ticket.expiresAt > ts)
+                {
+                    // An open ticket (enroll.complete not called yet) or the one this very Facial ID consumed.
                     action = "covered by an enrollment ticket"
                 } else {
                     var facialRow: Int64?

@@ -37,6 +37,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("faceio-retry-cap"), help: "Seconds: longest wait between FACEIO retries.")
     var faceioRetryCap: Double = 300
 
+    @Option(name: .customLong("faceio-request-timeout"), help: "Seconds a FACEIO call may take before it is retried.")
+    var faceioRequestTimeout: Int64 = 15
+
     @Option(name: .customLong("faceio-max-concurrent"), help: "FACEIO calls in flight at once.")
     var faceioMaxConcurrent: Int = 4
 
@@ -74,6 +77,7 @@ struct Serve: AsyncParsableCommand {
         guard faceioRetryBase > 0, faceioRetryCap >= faceioRetryBase else {
             throw ValidationError("--faceio-retry-base must be > 0 and --faceio-retry-cap at least as large")
         }
+        guard faceioRequestTimeout >= 1 else { throw ValidationError("--faceio-request-timeout: at least 1 second") }
         guard faceioMaxConcurrent >= 1, faceioRate > 0 else { throw ValidationError("--faceio-max-concurrent ≥ 1 and --faceio-rate > 0") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout: at least 1 second") }
     }
@@ -96,6 +100,7 @@ struct Serve: AsyncParsableCommand {
         config.faceioRetryBaseSeconds = faceioRetryBase
         config.faceioRetryCapSeconds = faceioRetryCap
         config.faceioMaxConcurrentCalls = faceioMaxConcurrent
+        config.faceioRequestTimeoutSeconds = faceioRequestTimeout
         config.faceioCallsPerSecond = faceioRate
         config.logLevel = level
         config.transport.socketMode = UInt32(socketMode, radix: 8) ?? 0o660

@@ -58,6 +58,22 @@ struct ConsentTests {
         }
     }
 
+    @Test("the append-only history keeps locale, age evidence and guardian evidence of each grant")
+    func historyKeepsEvidence() async throws {
+        try await Lifecycle.withServer { _, client in
+            let guardian: JSON = ["relationship": "parent", "verificationMethod": "eid"]
+            _ = try await client.call(
+                "consent.record", Lifecycle.consentParams(subject: "ida", age: 12, locale: "fr-BE", guardian: guardian))
+            let status = try await client.call("consent.status", ["subject": "ida"])
+            let details = try #require(status["history"]?.arrayValue?.first?["details"])
+            #expect(details["guardian"] != nil, "guardian evidence")
+            #expect(details["locale"]?.stringValue == "fr-BE", "locale missing from the history: \(details.encodedString())")
+            #expect(
+                details["age"] != nil || details["ageEvidence"] != nil || details["birthDate"] != nil,
+                "age evidence missing from the history: \(details.encodedString())")
+        }
+    }
+
     @Test("only affirmative collection methods are accepted", arguments: ["click", "checkbox", "signature"])
     func affirmativeMethodsAccepted(method: String) async throws {
         try await Lifecycle.withServer { _, client in

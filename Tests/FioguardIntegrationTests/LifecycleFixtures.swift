@@ -144,6 +144,8 @@ enum Lifecycle {
     }
 
     /// Polls `body` until it returns a value, or gives up (returns nil) after `timeout`.
+    /// Beware: `JSON` is `ExpressibleByNilLiteral`, so `cond ? json : nil` is `.null`, a value;
+    /// return `.none` for "not yet".
     static func eventually<T>(
         timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(100), _ body: () async throws -> T?
     ) async throws -> T? {

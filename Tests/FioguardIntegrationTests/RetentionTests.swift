@@ -37,7 +37,8 @@ struct RetentionTests {
             // Dry runs until it is due: listed with its rule, nothing changed.
             let due = try await Lifecycle.eventually(timeout: .seconds(10), every: .milliseconds(250)) { () -> JSON? in
                 let r = try await client.call("retention.sweep", ["dryRun": true])
-                return r["expired"]?.arrayValue?.isEmpty == false ? r : nil
+                if r["expired"]?.arrayValue?.isEmpty == false { return r }
+                return .none
             }
             let dryRun = try #require(due, "never became due")
             let dueAt = try #require(Lifecycle.date(dryRun["sweptAt"]))
@@ -103,7 +104,8 @@ struct RetentionTests {
 
             let due = try await Lifecycle.eventually(timeout: .seconds(10), every: .milliseconds(250)) { () -> JSON? in
                 let r = try await client.call("retention.sweep", ["dryRun": true])
-                return (r["consentsExpired"]?.intValue ?? 0) > 0 ? r : nil
+                if (r["consentsExpired"]?.intValue ?? 0) > 0 { return r }
+                return .none
             }
             let dryRun = try #require(due, "the consent never expired")
             #expect(try #require(Lifecycle.date(dryRun["sweptAt"])) >= expiresAt)
@@ -157,7 +159,8 @@ struct RetentionTests {
             let swept = try await Lifecycle.eventually(timeout: .seconds(10), every: .milliseconds(100)) { () -> JSON? in
                 let shown = try await again.call("facialId.show", ["subject": "uma"])
                 let fid = shown["facialIds"]?.arrayValue?.first
-                return fid?["status"]?.stringValue == "deleting" ? fid : nil
+                if fid?["status"]?.stringValue == "deleting" { return fid }
+                return .none
             }
             let fid = try #require(swept, "the start-up sweep did not delete the lapsed Facial ID")
             #expect(fid["deletion"]?["reason"]?.stringValue == "retention_expired")

@@ -56,6 +56,19 @@ struct SubjectEraseTests {
         }
     }
 
+    @Test("erasure deletes at once even when the policy allows a delay after revocation")
+    func eraseDeletesNowWhateverTheDelay() async throws {
+        let policy = Lifecycle.policy(retention: #"{"deleteAfterRevocation": "P30D"}"#)
+        try await Lifecycle.withServer(policy: policy) { server, client in
+            try await Lifecycle.enroll(client, subject: "now", facialId: "fid-now")
+            _ = try await client.call("subject.erase", ["subject": "now", "confirm": true])
+            _ = await server.terminate()
+            let job = try Lifecycle.sqlite(
+                server.databasePath, "SELECT next_attempt_at - requested_at, status FROM deletion_jobs WHERE facial_id = 'fid-now'")
+            #expect(job.trimmingCharacters(in: .whitespacesAndNewlines) == "0|pending", "the FACEIO deletion is due at once")
+        }
+    }
+
     @Test("repeating subject.erase is idempotent")
     func eraseIsIdempotent() async throws {
         try await Lifecycle.withServer { _, client in

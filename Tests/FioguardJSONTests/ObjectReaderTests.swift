@@ -9,14 +9,17 @@ import Testing
 
     /// Runs `body` and returns the decoding error it throws (records an issue when it does not).
     private func failure(
-        _ body: () throws(JSONDecodingError) -> Void, sourceLocation: SourceLocation = #_sourceLocation
+        _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
     ) -> JSONDecodingError? {
         do {
             try body()
             Issue.record("expected a JSONDecodingError", sourceLocation: sourceLocation)
             return nil
-        } catch {
+        } catch let error as JSONDecodingError {
             return error
+        } catch {
+            Issue.record("expected a JSONDecodingError, got \(error)", sourceLocation: sourceLocation)
+            return nil
         }
     }
 

@@ -33,7 +33,7 @@ extension Connection {
     /// (so a success is never recorded twice).
     public func completeDeletionJob(id: Int64, now: Int64) throws(StoreError) -> Bool {
         guard try run(
-            "UPDATE deletion_jobs SET status = 'done', completed_at = ?, facial_id = NULL, last_error = NULL WHERE id = ? AND status = 'pending'",
+            "UPDATE deletion_jobs SET status = 'done', attempts = attempts + 1, completed_at = ?, facial_id = NULL, last_error = NULL WHERE id = ? AND status = 'pending'",
             [.int(now), .int(id)]) == 1
         else { return false }
         try run(

@@ -7,6 +7,8 @@ public struct TicketRow: Sendable {
     public var issuedAt: Int64
     public var expiresAt: Int64
     public var consumedAt: Int64?
+    /// The keyed hash of the Facial ID that consumed it (nil: unused, or voided).
+    public var consumedBy: String?
 }
 
 extension Connection {
@@ -18,14 +20,20 @@ extension Connection {
 
     public func ticket(hash: String) throws(StoreError) -> TicketRow? {
         try queryOne(
-            "SELECT subject_id, decision_id, country, region, issued_at, expires_at, consumed_at FROM tickets WHERE ticket_hash = ?",
+            "SELECT subject_id, decision_id, country, region, issued_at, expires_at, consumed_at, facial_hash FROM tickets WHERE ticket_hash = ?",
             [.text(hash)]
-        ).map { TicketRow(subjectID: $0.int(0)!, decisionID: $0.text(1)!, country: $0.text(2)!, region: $0.text(3), issuedAt: $0.int(4)!, expiresAt: $0.int(5)!, consumedAt: $0.int(6)) }
+        ).map {
+            TicketRow(
+                subjectID: $0.int(0)!, decisionID: $0.text(1)!, country: $0.text(2)!, region: $0.text(3), issuedAt: $0.int(4)!,
+                expiresAt: $0.int(5)!, consumedAt: $0.int(6), consumedBy: $0.text(7))
+        }
     }
 
     /// True when this call consumed it (false: already consumed).
-    public func consumeTicket(hash: String, now: Int64) throws(StoreError) -> Bool {
-        try run("UPDATE tickets SET consumed_at = ? WHERE ticket_hash = ? AND consumed_at IS NULL", [.int(now), .text(hash)]) == 1
+    public func consumeTicket(hash: String, now: Int64, facialHash: String) throws(StoreError) -> Bool {
+        try run(
+            "UPDATE tickets SET consumed_at = ?, facial_hash = ? WHERE ticket_hash = ? AND consumed_at IS NULL",
+            [.int(now), .text(facialHash), .text(hash)]) == 1
     }
 
     /// Voids every outstanding ticket of a subject (consent revoked or account erased).

@@ -4,6 +4,7 @@ public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, name: "lifecycle", sql: v1),
         Migration(version: 2, name: "webhooks", sql: v2),
+        Migration(version: 3, name: "ticket_consumer", sql: v3),
     ]
 
     static let v1 = """
@@ -145,5 +146,11 @@ public enum Schema {
             received_at INTEGER NOT NULL,
             action      TEXT NOT NULL
         ) STRICT;
+        """
+
+    static let v3 = """
+        -- Which Facial ID consumed a ticket, so a replayed (spent) ticket cannot vouch for another
+        -- enrollment reported by a webhook.
+        ALTER TABLE tickets ADD COLUMN facial_hash TEXT;
         """
 }

@@ -1,0 +1,132 @@
+@testable import FioguardFaceIO
+import FioguardTesting
+import Logging
+import Testing
+
+/// The FACEIO adapter on its own: how answers are classified, how parameters are encoded, how
+/// errors are scrubbed of the key, the backoff bounds, and a request timeout against the fake
+/// (which the CLI cannot shorten; see FaceIOOutboxTests.slowBeyondTimeout).
+@Suite("FaceIO client")
+struct FaceIOClientTests {
+    static func classify(_ status: Int, _ body: String) -> DeletionOutcome {
+        FaceIOClient.classify(httpStatus: status, body: Array(body.utf8))
+    }
+
+    static func isRetryable(_ o: DeletionOutcome) -> Bool {
+        if case .retryable = o { return true }
+        return false
+    }
+
+    static func isPermanent(_ o: DeletionOutcome) -> Bool {
+        if case .permanent = o { return true }
+        return false
+    }
+
+    @Test("success only when HTTP is 2xx and the body's status is 200")
+    func success() {
+        #expect(Self.classify(200, #"{"status":200}"#) == .deleted)
+        #expect(Self.classify(204, #"{"status":200,"error":null}"#) == .deleted)
+        #expect(Self.classify(200, #"{"status":"200"}"#) != .deleted, "a string status is not 200")
+        #expect(Self.classify(200, #"{"ok":true}"#) != .deleted)
+        #expect(Self.classify(500, #"{"status":200}"#) != .deleted)
+        #expect(Self.classify(302, #"{"status":200}"#) != .deleted)
+    }
+
+    @Test("5xx, 429, 408 and unreadable or status-less 2xx bodies are retryable", arguments: [
+        (500, #"{"status":500,"error":"Internal"}"#), (502, ""), (503, "<html>"), (599, "{}"), (429, #"{"status":429}"#),
+        (408, ""), (200, "<html><body>502</body></html>"), (200, ""), (200, "[1,2]"), (200, #"{"error":"x"}"#),
+        (200, #"{"status":503,"error":"busy"}"#), (200, #"{"status":429,"error":"slow down"}"#),
+    ])
+    func retryable(status: Int, body: String) {
+        #expect(Self.isRetryable(Self.classify(status, body)), "HTTP \(status) \(body)")
+    }
+
+    @Test("bad key, bad Facial ID and other refusals are permanent", arguments: [
+        (401, #"{"status":401,"error":"Invalid API key"}"#), (403, ""), (400, #"{"status":400,"error":"Invalid Facial ID"}"#),
+        (404, #"{"status":404}"#), (200, #"{"status":401,"error":"Invalid API key"}"#),
+        (200, #"{"status":400,"error":"Invalid Facial ID"}"#), (200, #"{"status":404,"error":"Unknown Facial ID"}"#),
+    ])
+    func permanent(status: Int, body: String) {
+        #expect(Self.isPermanent(Self.classify(status, body)), "HTTP \(status) \(body)")
+    }
+
+    @Test("messages keep FACEIO's error text, bounded")
+    func messages() {
+        guard case .permanent(let m) = Self.classify(200, #"{"status":401,"error":"Invalid API key"}"#) else {
+            Issue.record("not permanent")
+            return
+        }
+        #expect(m.contains("401") && m.contains("Invalid API key"), "\(m)")
+        let long = String(repeating: "x", count: 5000)
+        guard case .retryable(let r) = Self.classify(500, #"{"status":500,"error":"\#(long)"}"#) else {
+            Issue.record("not retryable")
+            return
+        }
+        #expect(r.count < 400, "\(r.count)")
+    }
+
+    @Test("percent-encoding passes RFC 3986 unreserved characters and encodes every other byte")
+    func percentEncoding() {
+        #expect(FaceIOClient.percentEncode("AZaz09-._~") == "AZaz09-._~")
+        #expect(FaceIOClient.percentEncode("a b+c&d=e?f#g/h%i") == "a%20b%2Bc%26d%3De%3Ff%23g%2Fh%25i")
+        #expect(FaceIOClient.percentEncode("é") == "%C3%A9")
+        #expect(FaceIOClient.percentEncode("") == "")
+        #expect(FaceIOClient.percentEncode("\u{0}\n") == "%00%0A")
+    }
+
+    @Test("scrub removes the key, raw and percent-encoded")
+    func scrubbing() {
+        var config = FaceIOConfiguration()
+        config.apiKey = "k+y/1"
+        let client = FaceIOClient(configuration: config, logger: Logger(label: "test"))
+        defer { Task { await client.shutdown() } }
+        let m = client.scrub("GET /deletefacialid?key=k%2By%2F1&fid=x failed; key k+y/1", key: "k+y/1")
+        #expect(!m.contains("k+y/1") && !m.contains("k%2By%2F1"), "\(m)")
+        #expect(m.contains("<redacted>"))
+    }
+
+    @Test("full jitter stays within [0, min(cap, base·2^attempt)]")
+    func backoffBounds() {
+        for attempt in [0, 1, 2, 5, 10, 40, 200] {
+            for _ in 0..<50 {
+                let d = Backoff.fullJitter(attempt: attempt, base: 1, cap: 300)
+                let ceiling = min(300, Double(1 << min(attempt, 30)))
+                #expect(d >= 0 && d <= ceiling, "attempt \(attempt): \(d)")
+            }
+        }
+        let spread = Set((0..<100).map { _ in Backoff.fullJitter(attempt: 8, base: 1, cap: 300) })
+        #expect(spread.count > 50, "jittered, not fixed")
+    }
+
+    @Test("against the fake: ok, bad key, down, and an answer slower than the request timeout")
+    func againstFake() async throws {
+        let fake = try await FakeFaceIO.start(expectedKey: "fk-unit-key")
+        var config = FaceIOConfiguration()
+        config.baseURL = fake.baseURL
+        config.apiKey = "fk-unit-key"
+        config.requestTimeoutSeconds = 1
+        let client = FaceIOClient(configuration: config, logger: Logger(label: "test"))
+        #expect(await client.deleteFacialID("fid-1") == .deleted)
+        #expect(fake.calls.last?.key == "fk-unit-key")
+        #expect(fake.calls.last?.fid == "fid-1")
+        fake.mode = .badKey
+        #expect(Self.isPermanent(await client.deleteFacialID("fid-2")))
+        fake.mode = .down
+        #expect(Self.isRetryable(await client.deleteFacialID("fid-3")))
+        fake.mode = .slow(milliseconds: 3000)
+        let started = ContinuousClock.now
+        let outcome = await client.deleteFacialID("fid-4")
+        #expect(Self.isRetryable(outcome), "\(outcome)")
+        #expect(ContinuousClock.now - started < .milliseconds(2800), "gave up at the timeout")
+        if case .retryable(let m) = outcome { #expect(!m.contains("fk-unit-key")) }
+        fake.mode = .garbage
+        #expect(Self.isRetryable(await client.deleteFacialID("fid-5")))
+        var unconfigured = config
+        unconfigured.apiKey = nil
+        let noKey = FaceIOClient(configuration: unconfigured, logger: Logger(label: "test"))
+        #expect(Self.isRetryable(await noKey.deleteFacialID("fid-6")))
+        await noKey.shutdown()
+        await client.shutdown()
+        await fake.stop()
+    }
+}

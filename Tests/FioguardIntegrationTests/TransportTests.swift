@@ -1,0 +1,516 @@
+import FioguardJSON
+import FioguardTesting
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - shared by the spine's integration tests
+
+/// Helpers for the transport, protocol, hygiene, OpenRPC and shutdown suites. Every wait is bounded.
+enum Spine {
+    /// Longest wait for one response line.
+    static let lineTimeout: Duration = .seconds(20)
+
+    /// A request line (no newline).
+    static func line(_ method: String, params: JSON? = nil, id: JSON? = 1) -> String {
+        var o = JSONObject([("jsonrpc", "2.0"), ("method", .string(method))])
+        if let params { o["params"] = params }
+        if let id { o["id"] = id }
+        return JSON.object(o).encodedString()
+    }
+
+    static func pingLine(id: Int) -> String {
+        #"{"jsonrpc":"2.0","method":"system.ping","id":\#(id)}"#
+    }
+
+    /// Reads one response, failing the test (not hanging) when none comes.
+    static func read(_ client: RPCTestClient) async throws -> JSON {
+        guard let r = try await client.readResponse(timeout: lineTimeout) else {
+            throw TestSupportError("connection closed where a response was expected")
+        }
+        return r
+    }
+
+    /// Sends one raw line and reads one response.
+    static func exchange(_ client: RPCTestClient, _ text: String) async throws -> JSON {
+        try await client.send(line: text)
+        return try await read(client)
+    }
+
+    static func exchange(_ client: RPCTestClient, raw bytes: [UInt8]) async throws -> JSON {
+        try await client.send(raw: bytes + [10])
+        return try await read(client)
+    }
+
+    /// The server answers `system.ping` with `{"pong": true}` on this connection.
+    static func expectPing(_ client: RPCTestClient, id: JSON = "ping", sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let r = try await client.request("system.ping", id: id, timeout: lineTimeout)
+        #expect(r["result"] == ["pong": true], "\(r)", sourceLocation: sourceLocation)
+        #expect(r["id"] == id, "\(r)", sourceLocation: sourceLocation)
+    }
+
+    /// The server is alive and well: a fresh connection gets pong and an ok-ish health report.
+    static func expectHealthy(_ server: LiveServer, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        #expect(server.isRunning, "server process died:\n\(server.log.suffix(3000))", sourceLocation: sourceLocation)
+        let c = try await server.connect()
+        defer { Task { await c.close() } }
+        try await expectPing(c, sourceLocation: sourceLocation)
+        let health = try await c.call("system.health", timeout: lineTimeout)
+        #expect(health["database"]?["ok"] == true, "\(health)", sourceLocation: sourceLocation)
+    }
+
+    /// Checks the shape of an error response; returns the error object.
+    @discardableResult
+    static func expectError(
+        _ response: JSON?, code: Int64, reason: String, id: JSON? = .null, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> JSON? {
+        guard let response else {
+            Issue.record("expected an error response, got none", sourceLocation: sourceLocation)
+            return nil
+        }
+        #expect(response["jsonrpc"] == "2.0", "\(response)", sourceLocation: sourceLocation)
+        #expect(response["result"] == nil, "\(response)", sourceLocation: sourceLocation)
+        if let id { #expect(response["id"] == id, "id in \(response)", sourceLocation: sourceLocation) }
+        #expect(response["error"]?["code"] == .int(code), "\(response)", sourceLocation: sourceLocation)
+        #expect(response["error"]?["data"]?["reason"] == .string(reason), "\(response)", sourceLocation: sourceLocation)
+        #expect(response["error"]?["message"]?.stringValue != nil, "\(response)", sourceLocation: sourceLocation)
+        return response["error"]
+    }
+
+    /// SIGTERM: the server must exit 0 and leave no socket file behind; then its directory goes.
+    static func stop(_ server: LiveServer, sourceLocation: SourceLocation = #_sourceLocation) async {
+        let status = await server.terminate(timeout: .seconds(20))
+        #expect(status == 0, "exit status \(status); log:\n\(server.log.suffix(3000))", sourceLocation: sourceLocation)
+        #expect(!exists(server.socketPath), "socket file left behind at \(server.socketPath)", sourceLocation: sourceLocation)
+        await server.cleanUp()
+    }
+
+    /// lstat: true for any kind of file, including a dangling socket.
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    static func mode(_ path: String) -> UInt32? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return UInt32(st.st_mode)
+    }
+
+    /// A connection the server admitted (it answers a ping). Retries while a connection refused by
+    /// the cap (a start-up probe may still count) is closed again.
+    static func admittedClient(_ server: LiveServer, attempts: Int = 50) async throws -> RPCTestClient {
+        for _ in 0..<attempts {
+            let c = try await server.connect()
+            let r = try await c.request("system.ping", id: "admit", timeout: lineTimeout)
+            if r["result"] == ["pong": true] { return c }
+            await c.close()
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSupportError("no connection was admitted")
+    }
+
+    /// `n` nested arrays around `1`.
+    static func nested(_ n: Int) -> String {
+        String(repeating: "[", count: n) + "1" + String(repeating: "]", count: n)
+    }
+}
+
+// MARK: - transport
+
+/// Framing, limits, pipelining, concurrency, backpressure, idle timeout, connection cap, SO_PEERCRED.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct TransportTests {
+    @Test func crlfAndBlankLinesAreAccepted() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        let text = "\n\r\n   \n\t\n" + Spine.pingLine(id: 1) + "\r\n\r\n\n" + Spine.pingLine(id: 2) + "\n \r\n" + Spine.pingLine(id: 3) + "\n"
+        try await c.send(raw: Array(text.utf8))
+        for id: JSON in [1, 2, 3] {
+            let r = try await Spine.read(c)
+            #expect(r["id"] == id, "blank lines must not be answered: \(r)")
+            #expect(r["result"] == ["pong": true])
+        }
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    @Test func aRequestSplitAcrossManyWritesIsOneRequest() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        let bytes = Array((Spine.pingLine(id: 7) + "\r\n").utf8)
+        for chunk in stride(from: 0, to: bytes.count, by: 5) {
+            try await c.send(raw: Array(bytes[chunk..<min(chunk + 5, bytes.count)]))
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let r = try await Spine.read(c)
+        #expect(r["id"] == 7)
+        #expect(r["result"] == ["pong": true])
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    @Test func fiveThousandPipelinedRequestsAreAnsweredInOrder() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        let n = 5000
+        var payload: [UInt8] = []
+        payload.reserveCapacity(n * 50)
+        for i in 1...n { payload += Array((Spine.pingLine(id: i) + "\n").utf8) }
+        try await c.send(raw: payload)  // in one go
+        let mismatches = try await withTimeout(.seconds(60), "reading \(n) responses") {
+            var bad: [String] = []
+            for i in 1...n {
+                guard let r = try await c.readResponse(timeout: Spine.lineTimeout) else {
+                    bad.append("EOF after \(i - 1) responses")
+                    break
+                }
+                if r["id"] != .int(Int64(i)) || r["result"] != ["pong": true] { bad.append("#\(i): \(r)") }
+                if bad.count > 5 { break }
+            }
+            return bad
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+        try await Spine.expectPing(c)
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    @Test func sixtyFourConcurrentConnections() async throws {
+        let server = try await LiveServer.started()
+        var clients: [RPCTestClient] = []
+        for _ in 0..<64 { clients.append(try await server.connect()) }
+        let connected = clients
+        let failures = try await withTimeout(.seconds(60), "64 connections") {
+            try await withThrowingTaskGroup(of: [String].self) { group in
+                for (k, c) in connected.enumerated() {
+                    group.addTask {
+                        var bad: [String] = []
+                        // Pipelined, interleaved with the other 63 connections.
+                        var burst = ""
+                        for i in 0..<20 { burst += Spine.line("system.ping", id: .string("c\(k)-\(i)")) + "\n" }
+                        try await c.send(raw: Array(burst.utf8))
+                        for i in 0..<20 {
+                            let r = try await Spine.read(c)
+                            if r["id"] != .string("c\(k)-\(i)") || r["result"] != ["pong": true] { bad.append("conn \(k) #\(i): \(r)") }
+                        }
+                        let health = try await c.call("system.health", timeout: Spine.lineTimeout)
+                        if health["status"]?.stringValue == nil { bad.append("conn \(k) health: \(health)") }
+                        return bad
+                    }
+                }
+                var all: [String] = []
+                for try await bad in group { all += bad }
+                return all
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(10))")
+        for c in clients { await c.close() }
+        try await Spine.expectHealthy(server)
+        await Spine.stop(server)
+    }
+
+    @Test func anEightMebibyteLineIsRejectedAndTheConnectionSurvives() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        // A syntactically plausible request whose params carry 8 MiB of padding.
+        let head = Array(#"{"jsonrpc":"2.0","method":"system.ping","id":1,"params":{"pad":""#.utf8)
+        let tail = Array(#""}}"#.utf8) + [10]
+        let line = head + [UInt8](repeating: UInt8(ascii: "x"), count: 8 << 20) + tail
+        try await c.send(raw: line)
+        let e = Spine.expectError(try await Spine.read(c), code: -32600, reason: "INVALID_REQUEST")
+        #expect(e?["message"]?.stringValue?.contains("1048576") == true, "\(String(describing: e))")
+        // The rest of the connection is untouched: the next line is a normal request.
+        try await Spine.expectPing(c)
+        // Again, written in 64 KiB pieces, with a request right behind it in the same write.
+        var second = [UInt8](repeating: UInt8(ascii: "y"), count: 8 << 20) + [10] + Array((Spine.pingLine(id: 2) + "\n").utf8)
+        while !second.isEmpty {
+            let n = min(65536, second.count)
+            try await c.send(raw: Array(second[0..<n]))
+            second.removeFirst(n)
+        }
+        Spine.expectError(try await Spine.read(c), code: -32600, reason: "INVALID_REQUEST")
+        let after = try await Spine.read(c)
+        #expect(after["id"] == 2)
+        #expect(after["result"] == ["pong": true])
+        await c.close()
+        try await Spine.expectHealthy(server)
+        await Spine.stop(server)
+    }
+
+    @Test func theFrameLimitIsConfigurable() async throws {
+        let limit = 2048
+        let server = try await LiveServer.started(arguments: ["--max-frame-bytes", "\(limit)"])
+        let c = try await server.connect()
+        func padded(_ total: Int) -> String {
+            let head = #"{"jsonrpc":"2.0","method":"system.ping","id":1,"params":{"pad":""#
+            let tail = #""}}"#
+            return head + String(repeating: "p", count: total - head.utf8.count - tail.utf8.count) + tail
+        }
+        // Exactly at the limit: parsed (and rejected for its unknown field, not for its size).
+        let atLimit = try await Spine.exchange(c, padded(limit))
+        let e = Spine.expectError(atLimit, code: -32602, reason: "INVALID_PARAMS", id: 1)
+        #expect(e?["data"]?["field"] == "params.pad")
+        // One byte more: too big.
+        let over = try await Spine.exchange(c, padded(limit + 1))
+        let big = Spine.expectError(over, code: -32600, reason: "INVALID_REQUEST")
+        #expect(big?["message"]?.stringValue?.contains("\(limit)") == true)
+        try await Spine.expectPing(c)
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    @Test func invalidUTF8OnTheWireIsAParseErrorAndTheConnectionSurvives() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        let prefix = Array(#"{"jsonrpc":"2.0","method":"system.ping","id":1,"params":{"s":""#.utf8)
+        let suffix = Array(#""}}"#.utf8)
+        for bad: [UInt8] in [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC3]] {
+            Spine.expectError(try await Spine.exchange(c, raw: prefix + bad + suffix), code: -32700, reason: "PARSE_ERROR")
+        }
+        // Pure binary noise.
+        Spine.expectError(try await Spine.exchange(c, raw: [0xFE, 0xFF, 0x00, 0x01, 0x80, 0x81]), code: -32700, reason: "PARSE_ERROR")
+        try await Spine.expectPing(c)
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    @Test func hundredThousandLevelsOfNestingAreAnErrorAndTheServerStaysHealthy() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        Spine.expectError(try await Spine.exchange(c, String(repeating: "[", count: 100_000)), code: -32600, reason: "INVALID_REQUEST")
+        Spine.expectError(try await Spine.exchange(c, Spine.nested(100_000)), code: -32600, reason: "INVALID_REQUEST")
+        let objects = String(repeating: #"{"a":"#, count: 100_000) + "1" + String(repeating: "}", count: 100_000)
+        Spine.expectError(try await Spine.exchange(c, objects), code: -32600, reason: "INVALID_REQUEST")
+        let inParams = Spine.line("system.ping", params: ["deep": .string("x")]).replacingOccurrences(of: #""x""#, with: Spine.nested(100_000))
+        Spine.expectError(try await Spine.exchange(c, inParams), code: -32600, reason: "INVALID_REQUEST")
+        try await Spine.expectPing(c)
+        await c.close()
+        try await Spine.expectHealthy(server)
+        await Spine.stop(server)
+    }
+
+    @Test func aClientThatDisconnectsMidLineLeavesTheServerHealthy() async throws {
+        let server = try await LiveServer.started()
+        // Half a request, then gone.
+        let a = try RawUnixSocket(connectingTo: server.socketPath)
+        try await a.writeAll(#"{"jsonrpc":"2.0","method":"system.pi"#)
+        a.closeNow()
+        // A complete request and half of the next one, then gone without reading.
+        let b = try RawUnixSocket(connectingTo: server.socketPath)
+        try await b.writeAll(Spine.pingLine(id: 1) + "\n" + #"{"jsonrpc":"2.0","#)
+        try await Task.sleep(for: .milliseconds(50))
+        b.closeNow()
+        // Half of an oversized line, then gone.
+        let d = try RawUnixSocket(connectingTo: server.socketPath)
+        try await d.writeAll([UInt8](repeating: UInt8(ascii: "["), count: 3 << 20))
+        d.closeNow()
+        // Many requests whose answers are never read, then gone.
+        let e = try RawUnixSocket(connectingTo: server.socketPath)
+        var many = ""
+        for i in 0..<2000 { many += Spine.line("system.health", id: .int(Int64(i))) + "\n" }
+        _ = try e.writeSome(ArraySlice(Array(many.utf8)))
+        e.closeNow()
+        try await Task.sleep(for: .milliseconds(200))
+        try await Spine.expectHealthy(server)
+        await Spine.stop(server)
+    }
+
+    @Test func requestsFollowedByAHalfCloseAreStillAnswered() async throws {
+        // `printf '...' | socat - UNIX-CONNECT:...` sends its lines, then shuts down its write side
+        // and waits for the answers.
+        let server = try await LiveServer.started()
+        let s = try RawUnixSocket(connectingTo: server.socketPath)
+        try await s.writeAll(Spine.pingLine(id: 1) + "\n" + Spine.line("system.health", id: 2) + "\n" + Spine.pingLine(id: 3) + "\n")
+        s.shutdownWrite()
+        let bytes = try await s.readToEnd(timeout: .seconds(10))
+        let lines = bytes.split(separator: 10).map { try? JSON.parse(Array($0)) }
+        #expect(lines.count == 3, "got \(lines.count) lines: \(String(decoding: bytes, as: UTF8.self))")
+        #expect(lines.map { $0?["id"] } == [1, 2, 3])
+        try await Spine.expectHealthy(server)
+        await Spine.stop(server)
+    }
+
+    @Test func aClientThatDoesNotReadIsThrottledNotBuffered() async throws {
+        let server = try await LiveServer.started()
+        let s = try RawUnixSocket(connectingTo: server.socketPath)
+        // Write pings without reading a single answer. With backpressure the server stops reading
+        // once its answers back up, so our writes stall long before `cap`.
+        let cap = 4 << 20
+        var sent = 0
+        var unsent: ArraySlice<UInt8> = []
+        var nextID = 1
+        var lastProgress = ContinuousClock.now
+        let started = ContinuousClock.now
+        while sent < cap {
+            if unsent.isEmpty {
+                var chunk = ""
+                for _ in 0..<500 {
+                    chunk += Spine.pingLine(id: nextID) + "\n"
+                    nextID += 1
+                }
+                unsent = ArraySlice(Array(chunk.utf8))
+            }
+            let n = try s.writeSome(unsent)
+            if n > 0 {
+                sent += n
+                unsent = unsent.dropFirst(n)
+                lastProgress = .now
+            } else {
+                if ContinuousClock.now - lastProgress > .milliseconds(750) { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            if ContinuousClock.now - started > .seconds(30) { break }
+        }
+        #expect(sent < cap, "the server kept reading \(sent) bytes from a client that never read an answer")
+
+        // Meanwhile other clients are served.
+        try await Spine.expectHealthy(server)
+
+        // Finish the last partial request, then drain: every request written gets its answer, in order.
+        let completeRequests: Int
+        if unsent.isEmpty {
+            completeRequests = nextID - 1
+        } else {
+            // The first line of `unsent` may be partly written: complete it, drop the rest.
+            let cut = unsent.firstIndex(of: 10)!
+            try await s.writeAll(Array(unsent[..<(cut + 1)]))
+            let linesInUnsent = unsent.filter { $0 == 10 }.count
+            completeRequests = nextID - 1 - linesInUnsent + 1
+        }
+        var expected = 1
+        var bad: [String] = []
+        while expected <= completeRequests {
+            guard let line = try await s.readLine(timeout: .seconds(20)) else {
+                bad.append("EOF at \(expected)")
+                break
+            }
+            let r = try JSON.parse(line)
+            if r["id"] != .int(Int64(expected)) || r["result"] != ["pong": true] {
+                bad.append("#\(expected): \(r)")
+                if bad.count > 5 { break }
+            }
+            expected += 1
+        }
+        #expect(bad.isEmpty, "\(bad)")
+        s.closeNow()
+        await Spine.stop(server)
+    }
+
+    @Test func idleConnectionsAreClosedAfterTheIdleTimeout() async throws {
+        let server = try await LiveServer.started(arguments: ["--idle-timeout", "1"])
+        let idle = try await server.connect()
+        let busy = try await server.connect()
+        try await Spine.expectPing(idle)
+        // `busy` keeps talking every 300 ms for 2 s: never idle for a whole second.
+        let start = ContinuousClock.now
+        var i = 0
+        while ContinuousClock.now - start < .seconds(2) {
+            try await Spine.expectPing(busy, id: .int(Int64(i)))
+            i += 1
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        // `idle` has been closed by now.
+        let eof = try await idle.readResponse(timeout: .seconds(5))
+        #expect(eof == nil, "idle connection still open: \(String(describing: eof))")
+        try await Spine.expectPing(busy, id: "still-open")
+        await busy.close()
+        await Spine.stop(server)
+    }
+
+    @Test func connectionsBeyondTheCapGetOneUnavailableLineAndAreClosed() async throws {
+        let server = try await LiveServer.started(arguments: ["--max-connections", "2"])
+        let a = try await Spine.admittedClient(server)
+        let b = try await Spine.admittedClient(server)
+        let extra = try await server.connect()
+        let refusal = try await extra.readResponse(timeout: Spine.lineTimeout)
+        let e = Spine.expectError(refusal, code: -32007, reason: "UNAVAILABLE")
+        #expect(e != nil)
+        let end = try await extra.readResponse(timeout: .seconds(5))
+        #expect(end == nil, "the refused connection must be closed after one line: \(String(describing: end))")
+        // The admitted ones are unaffected.
+        try await Spine.expectPing(a)
+        try await Spine.expectPing(b)
+        // A slot frees up when one leaves.
+        await a.close()
+        let c = try await Spine.admittedClient(server)
+        try await Spine.expectPing(c)
+        await b.close()
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    @Test func aUIDNotOnTheAllowListGetsOneForbiddenLineAndIsClosed() async throws {
+        let me = getuid()
+        let other: UInt32 = me == 4242 ? 4343 : 4242
+        let server = try await LiveServer.started(arguments: ["--allow-uid", "\(other)"])
+        let c = try await server.connect()
+        Spine.expectError(try await c.readResponse(timeout: Spine.lineTimeout), code: -32006, reason: "FORBIDDEN")
+        let end = try await c.readResponse(timeout: .seconds(5))
+        #expect(end == nil, "the refused connection must be closed: \(String(describing: end))")
+        // Even a client that speaks first gets nothing else.
+        let d = try await server.connect()
+        try await d.send(line: Spine.pingLine(id: 1))
+        Spine.expectError(try await d.readResponse(timeout: Spine.lineTimeout), code: -32006, reason: "FORBIDDEN")
+        #expect(try await d.readResponse(timeout: .seconds(5)) == nil)
+        await Spine.stop(server)
+    }
+
+    @Test func theAllowListIsRepeatableAndAdmitsListedUIDs() async throws {
+        let me = getuid()
+        let other: UInt32 = me == 4242 ? 4343 : 4242
+        let server = try await LiveServer.started(arguments: ["--allow-uid", "\(other)", "--allow-uid", "\(me)"])
+        let c = try await server.connect()
+        try await Spine.expectPing(c)
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    @Test func peerCredentialsReachTheAuditTrail() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        _ = try await c.call("policy.reload", timeout: Spine.lineTimeout)
+        let entries = try await c.call("audit.query", ["limit": 50], timeout: Spine.lineTimeout)["entries"]?.arrayValue ?? []
+        let callers = entries.compactMap { $0["caller"]?.stringValue }
+        // This process is the peer: SO_PEERCRED gives our own uid and pid.
+        #expect(callers.contains("uid=\(getuid()) pid=\(getpid())"), "callers: \(callers)")
+        await c.close()
+        await Spine.stop(server)
+    }
+
+    /// Everything at once on one server; afterwards it still answers, and exits 0 without a trace.
+    @Test func afterAllAbuseTheServerAnswersAndExitsCleanly() async throws {
+        let server = try await LiveServer.started()
+        let c = try await server.connect()
+        var payload: [UInt8] = []
+        for i in 1...1000 { payload += Array((Spine.pingLine(id: i) + "\n").utf8) }
+        payload += [UInt8](repeating: UInt8(ascii: "x"), count: 8 << 20) + [10]
+        payload += Array(#"{"s":""#.utf8) + [0xFF] + Array(#""}"#.utf8) + [10]
+        payload += Array(String(repeating: "[", count: 100_000).utf8) + [10]
+        payload += Array(#"{"a":1,"a":2}"#.utf8) + [10]
+        payload += Array("[]\n".utf8)
+        try await c.send(raw: payload)
+        for i in 1...1000 {
+            let r = try await Spine.read(c)
+            if r["id"] != .int(Int64(i)) {
+                Issue.record("#\(i): \(r)")
+                break
+            }
+        }
+        Spine.expectError(try await Spine.read(c), code: -32600, reason: "INVALID_REQUEST")
+        Spine.expectError(try await Spine.read(c), code: -32700, reason: "PARSE_ERROR")
+        Spine.expectError(try await Spine.read(c), code: -32600, reason: "INVALID_REQUEST")
+        Spine.expectError(try await Spine.read(c), code: -32700, reason: "PARSE_ERROR")
+        Spine.expectError(try await Spine.read(c), code: -32600, reason: "INVALID_REQUEST")
+        let dropped = try RawUnixSocket(connectingTo: server.socketPath)
+        try await dropped.writeAll(#"{"jsonrpc":"2.0","#)
+        dropped.closeNow()
+        try await Spine.expectPing(c)
+        await c.close()
+        try await Spine.expectHealthy(server)
+        await Spine.stop(server)
+    }
+}

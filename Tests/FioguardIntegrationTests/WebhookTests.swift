@@ -1,0 +1,289 @@
+import FioguardJSON
+import FioguardTesting
+import Foundation
+import Testing
+
+/// `webhook.ingest` through the real binary: the token (file or environment, FACEIO's
+/// `WWW-Authenticate: Bearer` header or `Authorization`), deduplication, and the reconciliation of
+/// `deletion`, `auth` and `enroll` events with the sidecar's records and the fake FACEIO.
+@Suite("FaceIO webhooks", .serialized)
+struct WebhookTests {
+    // MARK: authentication
+
+    @Test("the token is required: missing, wrong or empty → FORBIDDEN; right in WWW-Authenticate or Authorization → accepted")
+    func tokenRequired() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { server, _, client in
+            let body = FIO.webhookBody(event: "auth", facialId: "fid-unknown-1")
+            let refused: [[(String, String)]] = [
+                [],
+                [("Content-Type", "application/json")],
+                [("WWW-Authenticate", "Bearer wrong-token")],
+                [("WWW-Authenticate", "Bearer \(FIO.webhookToken)x")],
+                [("WWW-Authenticate", "Bearer \(String(FIO.webhookToken.dropLast()))")],
+                [("WWW-Authenticate", "Bearer ")],
+                [("WWW-Authenticate", "")],
+                [("Authorization", "Basic \(FIO.webhookToken.uppercased())")],
+                [("X-Webhook-Token", FIO.webhookToken)],
+            ]
+            for headers in refused {
+                let e = try await client.failure("webhook.ingest", FIO.ingestParams(body: body, headers: headers))
+                #expect(e?.reason == "FORBIDDEN", "headers \(headers): \(e?.description ?? "-")")
+                #expect(e?.code == -32006)
+            }
+            // Nothing was processed while refused: the first accepted delivery is not a duplicate.
+            let accepted: [[(String, String)]] = [
+                [("WWW-Authenticate", "Bearer \(FIO.webhookToken)")],
+                [("www-authenticate", "Bearer \(FIO.webhookToken)")],
+                [("Authorization", "Bearer \(FIO.webhookToken)")],
+                [("WWW-Authenticate", FIO.webhookToken)],
+            ]
+            for (i, headers) in accepted.enumerated() {
+                let r = try await client.call(
+                    "webhook.ingest", FIO.ingestParams(body: FIO.webhookBody(event: "auth", facialId: "fid-unknown-1", timestamp: 100 + i), headers: headers))
+                #expect(r["accepted"]?.boolValue == true, "headers \(headers)")
+                #expect(r["event"]?.stringValue == "auth")
+                #expect(r["action"]?.stringValue?.hasPrefix("duplicate") == false, "\(r)")
+            }
+            let first = try await client.call("webhook.ingest", FIO.ingestParams(body: body))
+            #expect(first["action"]?.stringValue?.hasPrefix("duplicate") == false, "refused deliveries left no trace: \(first)")
+
+            #expect(FIO.leaks(of: FIO.webhookToken, in: server.log).isEmpty, "token in the log")
+            let answers = client.transcript.joined(separator: "\n")
+            #expect(FIO.leaks(of: FIO.webhookToken, in: answers).isEmpty, "token in an answer")
+        }
+    }
+
+    @Test("the token may come from FIOGUARD_FACEIO_WEBHOOK_TOKEN")
+    func tokenFromEnvironment() async throws {
+        try await FIO.withServer(token: .environment(FIO.webhookToken)) { server, _, client in
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "auth", facialId: "fid-env-1"))
+            #expect(r["accepted"]?.boolValue == true)
+            let e = try await client.failure(
+                "webhook.ingest", FIO.ingestParams(body: FIO.webhookBody(event: "auth", facialId: "fid-env-2"), headers: [("WWW-Authenticate", "Bearer nope")]))
+            #expect(e?.reason == "FORBIDDEN")
+            #expect(FIO.leaks(of: FIO.webhookToken, in: server.log).isEmpty)
+        }
+    }
+
+    @Test("with no token configured every webhook is refused (FORBIDDEN)")
+    func noTokenConfigured() async throws {
+        try await FIO.withServer(token: .none) { _, _, client in
+            for headers in [[("WWW-Authenticate", "Bearer \(FIO.webhookToken)")], [("WWW-Authenticate", "Bearer ")], []] {
+                let e = try await client.failure(
+                    "webhook.ingest", FIO.ingestParams(body: FIO.webhookBody(event: "enroll", facialId: "fid-x"), headers: headers))
+                #expect(e?.reason == "FORBIDDEN", "\(headers)")
+            }
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+        }
+    }
+
+    @Test("malformed params and bodies are invalid params (-32602), not processed")
+    func malformed() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { _, _, client in
+            let auth: JSON = ["WWW-Authenticate": .string("Bearer \(FIO.webhookToken)")]
+            let cases: [JSON] = [
+                ["headers": auth, "body": "not json"],
+                ["headers": auth, "body": "[1,2]"],
+                ["headers": auth, "body": #"{"facialId":"fid-1"}"#],
+                ["headers": auth, "body": #"{"eventName":"enroll"}"#],
+                ["headers": auth, "body": #"{"eventName":"enroll","facialId":""}"#],
+                ["headers": ["WWW-Authenticate": 1], "body": .string(FIO.webhookBody(event: "enroll", facialId: "fid-1"))],
+                ["headers": auth, "body": ["eventName": "enroll"]],
+                ["headers": auth],
+                ["body": .string(FIO.webhookBody(event: "enroll", facialId: "fid-1"))],
+            ]
+            for params in cases {
+                let e = try await client.failure("webhook.ingest", params)
+                #expect(e?.code == -32602, "\(params.encodedString()): \(e?.description ?? "-")")
+            }
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+        }
+    }
+
+    // MARK: deduplication
+
+    @Test("a redelivered body is a duplicate and changes nothing")
+    func duplicates() async throws {
+        try await FIO.withServer(key: .none, token: .file(FIO.webhookToken)) { _, _, client in
+            try await FIO.enroll(client, subject: "ann", facialId: "fid-ann-dup")
+            let body = FIO.webhookBody(event: "auth", facialId: "fid-ann-dup")
+            let first = try await FIO.ingest(client, body)
+            #expect(first["action"]?.stringValue == "recorded last interaction")
+            for _ in 0..<3 {
+                let again = try await FIO.ingest(client, body)
+                #expect(again["accepted"]?.boolValue == true)
+                #expect(again["event"]?.stringValue == "auth")
+                #expect(again["action"]?.stringValue?.hasPrefix("duplicate") == true, "\(again)")
+            }
+            let webhookAudits = try await FIO.auditActions(client, subject: "ann").filter { $0 == "webhook.auth" }
+            #expect(webhookAudits.count == 1)
+
+            let enroll = FIO.webhookBody(event: "enroll", facialId: "fid-stranger-dup")
+            let flagged = try await FIO.ingest(client, enroll)
+            #expect(flagged["action"]?.stringValue?.hasPrefix("flagged") == true, "\(flagged)")
+            let dup = try await FIO.ingest(client, enroll)
+            #expect(dup["action"]?.stringValue?.hasPrefix("duplicate") == true, "\(dup)")
+            #expect(try await FIO.auditActions(client).filter { $0 == "enrollment.unauthorized" }.count == 1)
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+        }
+    }
+
+    // MARK: deletion events
+
+    @Test("a deletion event confirms a pending deletion (no API key: the outbox was waiting)")
+    func deletionConfirmsPending() async throws {
+        try await FIO.withServer(key: .none, token: .file(FIO.webhookToken)) { _, fake, client in
+            try await FIO.enroll(client, subject: "bob", facialId: "fid-bob-0001")
+            try await FIO.delete(client, subject: "bob")
+            #expect(try await FIO.facialID(client, subject: "bob")["deletion"]?["status"]?.stringValue == "pending")
+            #expect(try await FIO.health(client)["faceio"]?["pendingDeletions"]?.intValue == 1)
+
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "deletion", facialId: "fid-bob-0001"))
+            #expect(r["event"]?.stringValue == "deletion")
+            #expect(r["action"]?.stringValue == "confirmed pending deletion")
+            let shown = try await FIO.facialID(client, subject: "bob")
+            #expect(shown["status"]?.stringValue == "deleted")
+            #expect(shown["deletion"]?["status"]?.stringValue == "deleted")
+            #expect(try await FIO.deletions(client, status: "pending").isEmpty)
+            #expect(try await FIO.deletions(client, status: "deleted").count == 1)
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["pendingDeletions"]?.intValue == 0)
+            #expect(try await FIO.auditActions(client, subject: "bob").contains("webhook.deletion"))
+
+            // FACEIO's event name is compared case-insensitively; a second confirmation is a no-op.
+            let again = try await FIO.ingest(client, FIO.webhookBody(event: "DELETION", facialId: "fid-bob-0001", timestamp: 2))
+            #expect(again["action"]?.stringValue == "already deleted")
+            #expect(fake.calls.isEmpty)
+        }
+    }
+
+    @Test("a deletion event for an active Facial ID records a deletion made outside fioguard; nothing is sent to FACEIO")
+    func deletionOutsideSidecar() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { _, fake, client in
+            try await FIO.enroll(client, subject: "cat", facialId: "fid-cat-0001")
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "deletion", facialId: "fid-cat-0001"))
+            #expect(r["action"]?.stringValue == "recorded deletion made outside fioguard")
+            let shown = try await FIO.facialID(client, subject: "cat")
+            #expect(shown["status"]?.stringValue == "deleted")
+            #expect(shown["deletion"]?["status"]?.stringValue == "deleted")
+            #expect(shown["deletion"]?["reason"]?.stringValue == "deleted_at_faceio")
+
+            let unknown = try await FIO.ingest(client, FIO.webhookBody(event: "deletion", facialId: "fid-nobody"))
+            #expect(unknown["action"]?.stringValue?.hasPrefix("ignored") == true)
+
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(fake.calls.isEmpty, "\(fake.calls)")
+            // Deleting it through the sidecar afterwards stays idempotent.
+            let again = try await FIO.delete(client, subject: "cat")
+            #expect(again.first?["status"]?.stringValue == "deleted")
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(fake.calls.isEmpty)
+        }
+    }
+
+    // MARK: auth events
+
+    @Test("an auth event counts as the last interaction")
+    func authTouches() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { _, _, client in
+            try await FIO.enroll(client, subject: "dan", facialId: "fid-dan-0001")
+            let before = try await FIO.facialID(client, subject: "dan")
+            #expect(before["lastAuthenticatedAt"]?.isNull == true)
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "auth", facialId: "fid-dan-0001"))
+            #expect(r["action"]?.stringValue == "recorded last interaction")
+            let after = try await FIO.facialID(client, subject: "dan")
+            let last = try #require(after["lastAuthenticatedAt"]?.stringValue)
+            let when = try #require(ISO8601DateFormatter().date(from: last))
+            #expect(abs(when.timeIntervalSinceNow) < 60)
+            #expect(after["retainUntil"]?.stringValue != nil)
+            #expect(try await FIO.auditActions(client, subject: "dan").contains("webhook.auth"))
+
+            let unknown = try await FIO.ingest(client, FIO.webhookBody(event: "auth", facialId: "fid-nobody"))
+            #expect(unknown["action"]?.stringValue?.hasPrefix("ignored") == true)
+        }
+    }
+
+    // MARK: enroll events
+
+    @Test("an enrollment no ticket covers is flagged (audit, health) and deleted at FACEIO")
+    func unauthorizedEnrollmentFlagged() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { _, fake, client in
+            let fid = "fid-rogue-0001"
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
+            #expect(r["event"]?.stringValue == "enroll")
+            #expect(r["action"]?.stringValue == "flagged unauthorized enrollment; deletion queued")
+
+            let flagged = try await FIO.auditEntries(client).filter { $0["action"]?.stringValue == "enrollment.unauthorized" }
+            #expect(flagged.count == 1)
+            #expect(flagged.first?["details"]?["facialRef"]?.stringValue?.isEmpty == false)
+            let health = try await FIO.health(client)
+            #expect((health["faceio"]?["unauthorizedEnrollments"]?.intValue ?? 0) >= 1)
+            #expect(health["status"]?.stringValue == "degraded")
+
+            try await FIO.waitUntil("the rogue Facial ID deleted at FACEIO") { fake.successCount(fid) == 1 }
+            #expect(fake.calls(for: fid).first?.key == FIO.apiKey)
+            try await FIO.waitUntil("the job recorded done") {
+                try await FIO.deletions(client, status: "deleted").contains { $0["reason"]?.stringValue == "unauthorized_enrollment" }
+            }
+            #expect(try await FIO.auditActions(client).filter { $0 == "deletion.completed" }.count == 1)
+            #expect(fake.successCount(fid) == 1)
+
+            // A forged ticket covers nothing either.
+            let forged = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: "fid-rogue-0002", ticket: "tkt-forged-123"))
+            #expect(forged["action"]?.stringValue?.hasPrefix("flagged unauthorized enrollment") == true, "\(forged)")
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 2)
+        }
+    }
+
+    @Test("with enrollment.deleteUnauthorized false an unauthorized enrollment is flagged but not deleted")
+    func unauthorizedEnrollmentKeptByPolicy() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: FIO.policy(deleteUnauthorized: false)) { _, fake, client in
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: "fid-rogue-kept"))
+            #expect(r["action"]?.stringValue == "flagged unauthorized enrollment")
+            #expect(try await FIO.auditActions(client).contains("enrollment.unauthorized"))
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+            #expect(health["faceio"]?["pendingDeletions"]?.intValue == 0)
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(fake.calls.isEmpty)
+        }
+    }
+
+    @Test("an enrollment carrying the ticket of enroll.authorize is covered, not flagged; after enroll.complete it is known")
+    func enrollmentCoveredByTicket() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { _, fake, client in
+            let ticket = try await FIO.authorize(client, subject: "eve")
+            let fid = "fid-eve-0001"
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, ticket: ticket))
+            #expect(r["action"]?.stringValue == "covered by an enrollment ticket")
+            #expect(try await FIO.auditActions(client).contains("enrollment.unauthorized") == false)
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+            #expect(health["status"]?.stringValue == "ok")
+
+            // The browser then reports the Facial ID as usual.
+            let done = try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": .string(fid)])
+            #expect(done["subject"]?.stringValue == "eve")
+            let later = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, ticket: ticket, timestamp: 2))
+            #expect(later["action"]?.stringValue == "known enrollment")
+            #expect(try await FIO.facialID(client, subject: "eve")["status"]?.stringValue == "active")
+            try await Task.sleep(for: .milliseconds(1000))
+            #expect(fake.calls.isEmpty)
+        }
+    }
+
+    @Test("a single-use ticket already spent on one Facial ID does not cover a second enrollment")
+    func spentTicketDoesNotCoverAnotherEnrollment() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { _, fake, client in
+            let ticket = try await FIO.authorize(client, subject: "fox")
+            try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-fox-0001"])
+            // The page's payload (and so the ticket) is visible to the browser; a second, silent
+            // enrollment replaying it must still be caught.
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: "fid-fox-0002", ticket: ticket))
+            #expect(r["action"]?.stringValue?.hasPrefix("flagged unauthorized enrollment") == true, "\(r)")
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+            _ = fake
+        }
+    }
+}
