@@ -6,6 +6,9 @@ let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // Async functions run on their caller's executor unless marked @concurrent: a connection's
+    // requests then stay on its event loop instead of hopping to the global pool and back.
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
 let nio: [Target.Dependency] = [

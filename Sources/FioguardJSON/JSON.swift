@@ -95,6 +95,8 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         }
     }
 
+    mutating func reserveCapacity(_ n: Int) { members.reserveCapacity(n) }
+
     /// Appends without checking for an existing key; for the parser, which already rejected duplicates.
     mutating func appendUnchecked(_ key: String, _ value: JSON) {
         members.append(Member(key: key, value: value))
@@ -113,7 +115,13 @@ extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressibl
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(stringLiteral value: String) { self = .string(value) }
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
+    /// Keys of a literal are distinct by construction (a repeated key is a programming error).
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        var o = JSONObject()
+        o.reserveCapacity(elements.count)
+        for (k, v) in elements { o.appendUnchecked(k, v) }
+        self = .object(o)
+    }
 }
 
 extension JSON {

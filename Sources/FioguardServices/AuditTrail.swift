@@ -13,7 +13,9 @@ public enum AuditTrail {
     static func append(
         _ conn: Connection, at: Int64, action: String, subjectRef: String?, caller: Caller, details: JSON
     ) throws {
-        let head = try conn.auditHead()
+        // Chain to the recorded head, not to whatever row is last in the table: if rows were
+        // removed from the tail, the next entry must not paper over the gap (verify names it).
+        let head = try recordedHead(conn) ?? conn.auditHead()
         let seq = (head?.seq ?? 0) + 1
         let prev = head?.hash ?? genesis
         let text = details.encodedString()
@@ -21,6 +23,14 @@ public enum AuditTrail {
         try conn.appendAudit(
             AuditRow(seq: seq, at: at, action: action, subjectRef: subjectRef, caller: caller.description, details: text, prevHash: prev, hash: hash))
         try conn.setMeta(headKey, Array("\(seq):\(hash)".utf8))
+    }
+
+    /// The head written with the newest entry (`meta.audit_head` = "seq:hash").
+    static func recordedHead(_ conn: Connection) throws -> (seq: Int64, hash: String)? {
+        guard let bytes = try conn.meta(headKey) else { return nil }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, let seq = Int64(parts[0]) else { return nil }
+        return (seq, String(parts[1]))
     }
 
     /// SHA-256 over length-prefixed fields, so no field can bleed into the next.
@@ -73,15 +83,11 @@ public enum AuditTrail {
                 prev = row.hash
                 expectedSeq = row.seq + 1
             }
-            if bad == nil, let head = try conn.meta(headKey) {
-                let text = String(decoding: head, as: UTF8.self)
-                let parts = text.split(separator: ":", maxSplits: 1)
-                if let seq = parts.first.flatMap({ Int64($0) }), parts.count == 2 {
-                    if seq >= expectedSeq {
-                        bad = (expectedSeq, "entry missing")
-                    } else if seq == expectedSeq - 1 && String(parts[1]) != prev {
-                        bad = (seq, "content does not match the recorded head")
-                    }
+            if bad == nil, let head = try recordedHead(conn) {
+                if head.seq >= expectedSeq {
+                    bad = (expectedSeq, "entry missing")
+                } else if head.seq == expectedSeq - 1 && head.hash != prev {
+                    bad = (head.seq, "content does not match the recorded head")
                 }
             }
             return Verification(

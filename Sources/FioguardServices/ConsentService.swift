@@ -114,7 +114,13 @@ public struct ConsentService: Sendable {
             let details: JSON = [
                 "noticeVersion": .string(request.noticeVersion), "collectionMethod": .string(request.collectionMethod),
                 "domain": .string(request.domain), "country": .string(request.country), "region": .string(request.region),
-                "guardian": .bool(request.guardian != nil), "expiresAt": .string(expiresAt?.rfc3339),
+                "locale": .string(request.locale),
+                // Which evidence was given, not its value (the value is personal and erasable).
+                "ageEvidence": .string(request.age != nil ? "age" : request.birthDate != nil ? "birthDate" : "none"),
+                "guardian": request.guardian.map { g in
+                    ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod)]
+                } ?? .null,
+                "expiresAt": .string(expiresAt?.rfc3339),
                 "policyVersion": .string(decision.policyVersion), "decisionId": .string(decision.decisionId),
                 "caller": .string(caller.description),
             ]

@@ -1,6 +1,7 @@
 public import FioguardJSON
 public import FioguardPolicy
 import FioguardStore
+import Synchronization
 
 /// One entry of a `deletions` list.
 public struct Deletion: Sendable, Hashable {
@@ -23,6 +24,7 @@ public struct Deletion: Sendable, Hashable {
 /// Facial IDs: show, touch (last interaction), delete (tombstone + outbox job in one transaction).
 public struct FacialIDService: Sendable {
     let env: ServiceEnvironment
+    private let rightsCache = RightsCache()
 
     public init(_ env: ServiceEnvironment) { self.env = env }
 
@@ -47,7 +49,7 @@ public struct FacialIDService: Sendable {
                 "subject": .string(subject),
                 "facialIds": .array(ids.map(Self.json)),
                 "consent": consent,
-                "rights": Self.rights(policy: policy, jurisdiction: jurisdiction, now: now),
+                "rights": rightsCache.rights(policy: policy, jurisdiction: jurisdiction, now: now),
             ]
         }
     }
@@ -85,6 +87,23 @@ public struct FacialIDService: Sendable {
             "eraseAccount": ["method": "subject.erase", "effect": "revokes all consent and deletes every Facial ID now, whatever the retention period"],
             "retention": disclosure["retention"] ?? .null,
         ]
+    }
+
+    /// `rights` depends only on the policy, the jurisdiction and the day (profiles take effect on
+    /// dates), yet costs more than the rest of `facialId.show`: computed once per combination.
+    final class RightsCache: Sendable {
+        private let entries = Mutex<[String: JSON]>([:])
+
+        func rights(policy: Policy, jurisdiction: Jurisdiction?, now: Timestamp) -> JSON {
+            let key = "\(policy.version)|\(jurisdiction?.country ?? "-")|\(jurisdiction?.region ?? "-")|\(now.secondsSinceEpoch / 86_400)"
+            if let hit = entries.withLock({ $0[key] }) { return hit }
+            let value = FacialIDService.rights(policy: policy, jurisdiction: jurisdiction, now: now)
+            entries.withLock { cache in
+                if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
+                cache[key] = value
+            }
+            return value
+        }
     }
 
     // MARK: touch

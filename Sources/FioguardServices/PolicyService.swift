@@ -16,6 +16,7 @@ public struct PolicyService: Sendable {
         env.policy.replace(with: policy)
         let now = env.now()
         try await env.database.write { conn in
+            try conn.setMeta("policy_version", Array(policy.version.utf8))
             try AuditTrail.append(
                 conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
                 details: ["policyVersion": .string(policy.version), "previousVersion": .string(old.version), "source": .string(source)])
