@@ -130,7 +130,7 @@ struct PolicyReloadTests {
             #expect(await server.terminate() == 0)
             try await server.start()
             let again = try await server.connect()
-            try await Lifecycle.recordConsent(again, subject: "uli")
+            _ = try await again.call("consent.record", Lifecycle.consentParams(subject: "uli", domain: "other.example"))
             let decision = try await again.call("enroll.authorize", Lifecycle.authorizeParams(subject: "uli", domain: "other.example"))
             #expect(decision["policyVersion"]?.stringValue == version)
             let activated = try await Lifecycle.auditEntries(again).filter { $0["action"]?.stringValue == "policy.activated" }
