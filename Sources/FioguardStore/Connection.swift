@@ -56,7 +56,7 @@ public final class Connection {
             return SQLITE_OK
         }, callerCodeFlag)
         do {
-            try execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            try execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -\(max(256, configuration.pageCacheKiB));")
         } catch {
             close()
             throw error

@@ -11,6 +11,9 @@ public struct DatabaseConfiguration: Sendable {
     public var maxGroupSize: Int = 512
     /// Prepared statements kept per connection (LRU by SQL text); 0 disables the cache.
     public var statementCacheSize: Int = 64
+    /// SQLite page cache per connection, KiB. Readers keep hot pages across requests (no pread
+    /// per lookup) as long as no write intervenes; bounded so peak RSS stays predictable.
+    public var pageCacheKiB: Int = 16 * 1024
 
     public init(path: String) {
         self.path = path
