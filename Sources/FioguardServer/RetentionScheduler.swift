@@ -11,7 +11,8 @@ struct RetentionScheduler: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
+        // Cancellation (another service failed) ends the loop as surely as a graceful shutdown.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 // Drain in bounded rounds so one huge backlog cannot starve requests.
                 while true {
