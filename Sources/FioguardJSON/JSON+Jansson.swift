@@ -33,9 +33,11 @@ extension JSON {
             if fg_json_error_is_depth(&error) != 0 {
                 throw JSONParseError(kind: .tooDeep, message: "nesting deeper than \(maxDepth) levels")
             }
-            let text = withUnsafeBytes(of: &error.text) { raw in
+            var text = withUnsafeBytes(of: &error.text) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
+            // jansson appends "near '<input>'": drop it, the caller's data is not echoed back.
+            if let near = text.firstRange(of: " near ") { text = String(text[..<near.lowerBound]) }
             throw JSONParseError(kind: .syntax, message: "\(text) at position \(error.position)")
         }
         defer { fg_json_decref(root) }

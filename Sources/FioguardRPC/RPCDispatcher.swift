@@ -96,6 +96,9 @@ public struct RPCDispatcher: Sendable {
         }
         let call: (method: RPCMethod, params: JSON?)
         switch validate(request) {
+        case .failure(let error) where error.code == -32600:
+            // Not a well-formed request at all, so not a notification either: always answered (§6).
+            return Self.errorResponse(id: id ?? .null, error)
         case .failure(let error):
             if isNotification {
                 logger.debug("invalid notification dropped", metadata: ["error.code": "\(error.code)"])
@@ -107,10 +110,10 @@ public struct RPCDispatcher: Sendable {
         }
 
         var log = logger
-        log[metadataKey: "rpc.method"] = "\(call.method.name)"
-        log[metadataKey: "peer.uid"] = "\(peer.uid.map(String.init) ?? "?")"
-        log[metadataKey: "peer.pid"] = "\(peer.pid.map(String.init) ?? "?")"
-        log[metadataKey: "connection"] = "\(connectionID)"
+        log[metadataKey: "rpc.method"] = .string(call.method.name)
+        log[metadataKey: "peer.uid"] = .stringConvertible(peer.uid.map(Int.init) ?? -1)
+        log[metadataKey: "peer.pid"] = .stringConvertible(peer.pid.map(Int.init) ?? -1)
+        log[metadataKey: "connection"] = .stringConvertible(connectionID)
         let context = RPCContext(peer: peer, connectionID: connectionID, method: call.method.name, logger: log)
 
         let outcome: Result<JSON, RPCError>

@@ -114,12 +114,10 @@ public struct ConsentService: Sendable {
             let details: JSON = [
                 "noticeVersion": .string(request.noticeVersion), "collectionMethod": .string(request.collectionMethod),
                 "domain": .string(request.domain), "country": .string(request.country), "region": .string(request.region),
-                "locale": .string(request.locale),
-                // Which evidence was given, not its value (the value is personal and erasable).
+                // Which evidence was given, not its value: values (age, birth date, locale, the
+                // guardian's details) are personal, kept in consent_personal and erased with the subject.
                 "ageEvidence": .string(request.age != nil ? "age" : request.birthDate != nil ? "birthDate" : "none"),
-                "guardian": request.guardian.map { g in
-                    ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod)]
-                } ?? .null,
+                "guardian": .bool(request.guardian != nil),
                 "expiresAt": .string(expiresAt?.rfc3339),
                 "policyVersion": .string(decision.policyVersion), "decisionId": .string(decision.decisionId),
                 "caller": .string(caller.description),
@@ -284,12 +282,20 @@ public struct ConsentService: Sendable {
                     "domain": details["domain"] ?? .null, "country": details["country"] ?? .null, "region": details["region"] ?? .null,
                 ]
             }
-            let history: [JSON] = events.map { e in
-                [
+            let history: [JSON] = try events.map { e in
+                var details = (try? JSON.parse(e.details)) ?? .null
+                // A grant's personal evidence (until erased) is shown with it.
+                if e.kind == "granted", case .object(var d) = details,
+                   let personal = try conn.personalConsentData(consentID: e.consentID).flatMap({ try? JSON.parse($0) }) {
+                    for key in ["locale", "age", "birthDate"] { d[key] = personal[key] ?? .null }
+                    d["guardianEvidence"] = personal["guardian"] ?? .null
+                    details = .object(d)
+                }
+                return [
                     "event": .string(e.kind), "consentId": .string(e.consentID),
                     "purposes": (try? JSON.parse(e.purposes)) ?? .array([]),
                     "at": .string(Timestamp(secondsSinceEpoch: e.at).rfc3339),
-                    "details": (try? JSON.parse(e.details)) ?? .null,
+                    "details": details,
                 ]
             }
             return ["subject": .string(subject), "active": .array(activeJSON), "history": .array(history)]

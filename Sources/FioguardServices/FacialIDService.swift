@@ -85,7 +85,12 @@ public struct FacialIDService: Sendable {
             "revokeConsent": ["method": "consent.revoke", "effect": "deletes every Facial ID at once"],
             "deleteFacialId": ["method": "facialId.delete", "requires": "confirm: true"],
             "eraseAccount": ["method": "subject.erase", "effect": "revokes all consent and deletes every Facial ID now, whatever the retention period"],
-            "retention": disclosure["retention"] ?? .null,
+            // The schedule that applies; the per-profile sources stay in `policy.disclosure`.
+            "retention": {
+                guard case .object(var r)? = disclosure["retention"] else { return JSON.null }
+                r["sources"] = nil
+                return .object(r)
+            }(),
         ]
     }
 

@@ -6,8 +6,15 @@ enum Identifiers {
     static func make(_ prefix: String, length: Int = 24) -> String {
         var g = SystemRandomNumberGenerator()
         var out = Array(prefix.utf8)
+        out.reserveCapacity(out.count + 1 + length)
         out.append(UInt8(ascii: "_"))
-        for _ in 0..<length { out.append(alphabet[Int(g.next() & 31)]) }
+        // Twelve 5-bit symbols from each 64-bit draw: one getrandom call per 12 symbols, not per symbol.
+        var bits: UInt64 = 0
+        for i in 0..<length {
+            if i % 12 == 0 { bits = g.next() }
+            out.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -24,7 +24,12 @@ public struct SystemStatus: Sendable {
             pending = counts.pending
             failed = counts.failed
             unauthorized = try await env.database.read { conn in try conn.countUnauthorizedEnrollments() }
-            database = ["ok": true, "schemaVersion": .int(env.database.schemaVersion)]
+            database = [
+                "ok": true, "schemaVersion": .int(env.database.schemaVersion),
+                // Group commit at work: writes per transaction = committedWrites / committedGroups.
+                "committedWrites": .int(Int(env.database.committedWrites)), "committedGroups": .int(Int(env.database.committedGroups)),
+                "queuedWrites": .int(env.database.queuedWrites), "queuedReads": .int(env.database.queuedReads),
+            ]
         } catch {
             ok = false
             database = ["ok": false, "error": .string(String(describing: error))]

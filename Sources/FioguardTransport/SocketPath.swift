@@ -36,6 +36,36 @@ public enum SocketPath {
         }
     }
 
+    /// Creates, binds, chmods and listens on a Unix stream socket; returns its descriptor. Done
+    /// here rather than by NIO so that the mode is set before anyone can connect, and so that
+    /// the socket file is removed only by `remove(_:identity:)` (NIO would unlink whatever file
+    /// sits at the path when it closes its own sockets).
+    public static func bindListening(_ path: String, mode: UInt32, backlog: Int32 = 256) throws(SocketPathError) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SocketPathError(message: "socket(): \(String(cString: strerror(errno)))") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw SocketPathError(message: "cannot bind \(path): \(message)")
+        }
+        guard chmod(path, mode_t(mode)) == 0, listen(fd, backlog) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            unlink(path)
+            throw SocketPathError(message: "cannot listen on \(path): \(message)")
+        }
+        return fd
+    }
+
     /// True when something accepts connections on `path`.
     public static func isLive(_ path: String) -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -55,22 +85,26 @@ public enum SocketPath {
         return rc == 0
     }
 
-    public static func setMode(_ path: String, _ mode: UInt32) throws(SocketPathError) {
-        guard chmod(path, mode_t(mode)) == 0 else {
-            throw SocketPathError(message: "cannot set mode of \(path): \(String(cString: strerror(errno)))")
-        }
+    /// What identifies one socket file: device, inode and change time (an inode number alone
+    /// can be reused by a new file at the same path).
+    public struct FileIdentity: Sendable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var changeSeconds: Int64
+        var changeNanoseconds: Int64
     }
 
-    /// The inode of the socket file, to make sure we only ever remove our own.
-    public static func inode(_ path: String) -> UInt64? {
+    public static func identity(_ path: String) -> FileIdentity? {
         var st = stat()
         guard lstat(path, &st) == 0 else { return nil }
-        return UInt64(st.st_ino)
+        return FileIdentity(
+            device: UInt64(st.st_dev), inode: UInt64(st.st_ino), changeSeconds: Int64(st.st_ctim.tv_sec),
+            changeNanoseconds: Int64(st.st_ctim.tv_nsec))
     }
 
     /// Removes the socket file if it is still the one we created.
-    public static func remove(_ path: String, inode: UInt64?) {
-        guard let inode, Self.inode(path) == inode else { return }
+    public static func remove(_ path: String, identity: FileIdentity?) {
+        guard let identity, Self.identity(path) == identity else { return }
         unlink(path)
     }
 

@@ -50,21 +50,29 @@ public final class UnixSocketServer: Sendable {
         try SocketPath.prepare(path)
         let maxFrame = configuration.maxFrameLength
         let idle = configuration.idleTimeoutSeconds
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
-                PeerCredentials.read(from: channel).flatMapThrowing { peer in
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(allTimeout: .seconds(idle)))
-                    try sync.addHandler(IdleCloseHandler())
-                    try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame)))
-                    let async = try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    return Accepted(channel: async, peer: peer)
+        let fd = try SocketPath.bindListening(path, mode: configuration.socketMode)
+        let identity = SocketPath.identity(path)
+        defer { SocketPath.remove(path, identity: identity) }
+        let server: NIOAsyncChannel<Accepted, Never>
+        do {
+            server = try await ServerBootstrap(group: group)
+                // Closing the read side (shutdown, or a client's SHUT_WR) must not close the write
+                // side: the answers to lines already received still go out.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .bind(fd) { channel in
+                    PeerCredentials.read(from: channel).flatMapThrowing { peer in
+                        let sync = channel.pipeline.syncOperations
+                        try sync.addHandler(IdleStateHandler(allTimeout: .seconds(idle)))
+                        try sync.addHandler(IdleCloseHandler())
+                        try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame)))
+                        let async = try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return Accepted(channel: async, peer: peer)
+                    }
                 }
-            }
-        let inode = SocketPath.inode(path)
-        defer { SocketPath.remove(path, inode: inode) }
-        try SocketPath.setMode(path, configuration.socketMode)
+        } catch {
+            close(fd)
+            throw error
+        }
         let alreadyStopping = state.withLock { s in
             s.serverChannel = server.channel
             return s.shuttingDown
@@ -96,7 +104,11 @@ public final class UnixSocketServer: Sendable {
             return (s.serverChannel, Array(s.connections.values))
         }
         server?.close(promise: nil)
-        for c in open { c.close(mode: .input, promise: nil) }
+        for c in open {
+            c.close(mode: .input, promise: nil)
+            // A peer that never reads its answers would hold the drain forever: cut it off.
+            c.eventLoop.scheduleTask(in: .seconds(25)) { c.close(promise: nil) }
+        }
     }
 
     private func serve(_ accepted: Accepted) async {
@@ -129,10 +141,14 @@ public final class UnixSocketServer: Sendable {
         defer { _ = state.withLock { $0.connections.removeValue(forKey: id) } }
         let info = ConnectionInfo(id: id, uid: peer.uid, gid: peer.gid, pid: peer.pid)
         do {
-            try await channel.executeThenClose { inbound, outbound in
+            try await channel.executeThenClose { inbound, _ in
                 for try await frame in inbound {
                     if let response = await handler.handle(frame, connection: info) {
-                        try await outbound.write(line(response, allocator: channel.channel.allocator))
+                        // Awaiting the write's own promise: it succeeds once the bytes reached the
+                        // socket, so an answer is never cut off by the close that follows the last
+                        // frame, and a peer that does not read holds only its own connection back.
+                        let raw = channel.channel
+                        try await raw.writeAndFlush(line(response, allocator: raw.allocator)).get()
                     }
                 }
             }

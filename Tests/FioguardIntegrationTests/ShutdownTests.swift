@@ -200,15 +200,16 @@ struct TransportDrainTests {
         try #require(handler.arrived == 1)
 
         try await Task.sleep(for: .milliseconds(100))
-        print("DEBUG before shutdown: connections=\(server.connectionCount) busyEOF=\(String(describing: try? busy.readAvailable()))")
         server.beginShutdown()
         try await Task.sleep(for: .milliseconds(100))
-        print("DEBUG before open: connections=\(server.connectionCount) busyEOF=\(String(describing: try? busy.readAvailable()))")
         handler.open()
 
         let answer = try await busy.readToEnd(timeout: .seconds(10))
         #expect(answer.count == "answer:".utf8.count + payloadSize + 1, "got \(answer.count) bytes")
-        #expect(try await idle.readToEnd(timeout: .seconds(10)).isEmpty, "an idle connection is closed without a word")
+        // An idle connection is closed without an answer; if the server had not yet taken it in
+        // when shutdown began (a race under load), it is told it was refused — never anything else.
+        let idleBytes = try await idle.readToEnd(timeout: .seconds(10))
+        #expect(idleBytes.isEmpty || idleBytes == Array("refused\n".utf8), "idle connection got \(idleBytes.count) bytes")
         try await withTimeout(.seconds(10), "server.run() after shutdown") { try await running.value }
         #expect(!Spine.exists(dir.file("t.sock")))
     }

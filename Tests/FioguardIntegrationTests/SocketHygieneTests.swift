@@ -148,13 +148,18 @@ struct SocketHygieneTests {
 
     @Test func doesNotRemoveASocketFileThatIsNotItsOwn() async throws {
         let server = try await LiveServer.started()
-        // Someone else's socket now sits at the path (the server's own was unlinked under it).
+        // Someone else's socket now sits at the path (the server's own was unlinked under it, as
+        // when an operator removes it and starts another server there). The file system may well
+        // give the new file the inode number the old one had.
+        let own = Self.inode(server.socketPath)
         unlink(server.socketPath)
         try RawUnixSocket.makeStaleSocketFile(at: server.socketPath)
         let foreign = try #require(Self.inode(server.socketPath))
         let status = await server.terminate(timeout: .seconds(20))
         #expect(status == 0)
-        #expect(Self.inode(server.socketPath) == foreign, "the server removed a socket file it did not create")
+        #expect(
+            Self.inode(server.socketPath) == foreign,
+            "the server removed a socket file it did not create (inode then \(own.map(String.init) ?? "-"), now \(foreign))")
         await server.cleanUp()
     }
 

@@ -10,7 +10,7 @@ import Testing
     }
 
     @Test func encodesCompactlyInInsertionOrder() {
-        let v: JSON = ["z": 1, "a": [true, false, nil], "m": ["k": "v"]]
+        let v: JSON = ["z": 1, "a": [true, false, .null], "m": ["k": "v"]]
         #expect(v.encodedString() == #"{"z":1,"a":[true,false,null],"m":{"k":"v"}}"#)
         #expect(JSON.array([]).encodedString() == "[]")
         #expect(JSON.object(JSONObject()).encodedString() == "{}")
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func accessorsMatchKinds() {
-        let v: JSON = ["s": "x", "i": 3, "d": 2.0, "h": 2.5, "b": true, "a": [1], "n": nil]
+        let v: JSON = ["s": "x", "i": 3, "d": 2.0, "h": 2.5, "b": true, "a": [1], "n": .null]
         #expect(v["s"]?.stringValue == "x")
         #expect(v["i"]?.intValue == 3)
         #expect(v["d"]?.intValue == 2)

@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func rejectsNonObjects() {
-        for v: JSON in [1, "s", [1], nil, true] {
+        for v: JSON in [1, "s", [1], .null, true] {
             do {
                 _ = try ObjectReader(v, path: "params")
                 Issue.record("accepted \(v)")

@@ -309,8 +309,8 @@ func expectResult(_ response: JSON?, id: JSON = 1, sourceLocation: SourceLocatio
             request("echo", params: ["tag": "5"], id: 5),
         ]
         let r = try #require(await h.send(batch)?.arrayValue)
-        #expect(r.count == 5)
-        #expect(r.map { $0["id"] } == [1, "two", 3, 4, 5])
+        #expect(r.map { $0["id"] } == [1, "two", 3, 4, 5], "\(r)")
+        try #require(r.count == 5)
         #expect(expectResult(r[0], id: 1) == ["tag": "1"])
         expectError(r[1], code: -32601, reason: "METHOD_NOT_FOUND", id: "two")
         #expect(expectError(r[2], code: -32602, reason: "INVALID_PARAMS", id: 3)?["data"]?["field"] == "params.guardian.relationship")
