@@ -9,6 +9,15 @@ let strict: [SwiftSetting] = [
     // Async functions run on their caller's executor unless marked @concurrent: a connection's
     // requests then stay on its event loop instead of hopping to the global pool and back.
     .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+/// Test support may use deprecated NIO conveniences; everything shipped builds warning-free.
+let testSupport: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
 let nio: [Target.Dependency] = [
@@ -127,7 +136,7 @@ let package = Package(
             dependencies: ["FioguardServer", "FioguardJSON", log] + nio + [
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strict
+            swiftSettings: testSupport
         ),
 
         .testTarget(name: "FioguardJSONTests", dependencies: ["FioguardJSON"], swiftSettings: strict),

@@ -1,4 +1,4 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 import FioguardJSON
 public import Logging
 import NIOCore

@@ -1,7 +1,7 @@
-public import FioguardJSON
+import FioguardJSON
 import FioguardFaceIO
 import FioguardMethods
-public import FioguardPolicy
+import FioguardPolicy
 import FioguardRPC
 import FioguardServices
 import FioguardStore

@@ -7,6 +7,6 @@ struct OutboxService: Service {
     let outbox: DeletionOutbox
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { await outbox.run() }
+        await cancelWhenGracefulShutdown { await outbox.run() }
     }
 }

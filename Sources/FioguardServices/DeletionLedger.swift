@@ -1,5 +1,5 @@
 public import FioguardJSON
-public import FioguardPolicy
+import FioguardPolicy
 public import FioguardStore
 
 /// The lifecycle side of the deletion outbox: which jobs are due, and what each FACEIO answer does

@@ -1,5 +1,5 @@
 public import FioguardJSON
-public import FioguardPolicy
+import FioguardPolicy
 import FioguardStore
 
 /// Enrollment: authorize (a policy decision and, when allowed, a single-use ticket) and complete

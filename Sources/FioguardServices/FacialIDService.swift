@@ -1,5 +1,5 @@
 public import FioguardJSON
-public import FioguardPolicy
+import FioguardPolicy
 import FioguardStore
 import Synchronization
 

@@ -1,6 +1,6 @@
 import Crypto
 public import FioguardJSON
-public import FioguardPolicy
+import FioguardPolicy
 import FioguardStore
 
 /// FACEIO webhooks, forwarded by the backend (`webhook.ingest`): verify the token in constant

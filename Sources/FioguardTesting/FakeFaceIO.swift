@@ -169,7 +169,7 @@ public final class FakeFaceIO: Sendable {
                     context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
                 }
                 if case .slow(let ms) = mode {
-                    context.eventLoop.scheduleTask(in: .milliseconds(ms)) { write() }
+                    context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(ms)) { write() }
                 } else {
                     write()
                 }

@@ -57,7 +57,7 @@ public final class LiveServer: @unchecked Sendable {
         env["FIOGUARD_FACEIO_API_KEY"] = nil
         for (k, v) in environment { env[k] = v }
         p.environment = env
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         p.standardError = log
@@ -109,7 +109,7 @@ public final class LiveServer: @unchecked Sendable {
         let dir = try TemporaryDirectory(prefix: "fgrun")
         defer { dir.remove() }
         let outPath = dir.file("out.log")
-        FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         defer { try? out.close() }
         let p = Process()

@@ -1,0 +1,42 @@
+import FioguardJSON
+import FioguardTesting
+import Testing
+
+/// `fioguard policy check` and `fioguard policy explain`, run as the binary users run.
+@Suite struct PolicyCommandTests {
+    @Test func checkAcceptsAValidFileAndNamesTheBadFieldOfAnInvalidOne() async throws {
+        let dir = try TemporaryDirectory(prefix: "fgpol")
+        defer { dir.remove() }
+        try dir.write("good.json", #"{"version":1,"domains":["shop.example"]}"#)
+        try dir.write("bad.json", #"{"version":1,"domains":["shop.example"],"retention":{"maxSinceEnrolment":"P3Y"}}"#)
+        let good = try await LiveServer.run(["policy", "check", dir.file("good.json")])
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("sha256:"))
+        let bad = try await LiveServer.run(["policy", "check", dir.file("bad.json")])
+        #expect(bad.status == 1, "\(bad.output)")
+        #expect(bad.output.contains("policy.retention.maxSinceEnrolment"), "\(bad.output)")
+        let missing = try await LiveServer.run(["policy", "check", dir.file("nope.json")])
+        #expect(missing.status != 0)
+    }
+
+    @Test func explainPrintsTheDecisionWithDistinctExitCodes() async throws {
+        let dir = try TemporaryDirectory(prefix: "fgpol")
+        defer { dir.remove() }
+        try dir.write("policy.json", #"{"version":1,"domains":["shop.example"]}"#)
+        let consent = #""consent":{"purposes":["authentication"],"collectionMethod":"checkbox","recordedAt":"2026-11-27T10:00:00Z","country":"DE","age":30}"#
+        try dir.write(
+            "allow.json",
+            #"{"kind":"enrollment","now":"2026-11-27T10:05:00Z","domain":"shop.example","country":"DE","trigger":"user_action","activeFacialIdCount":0,\#(consent)}"#)
+        try dir.write(
+            "deny.json",
+            #"{"kind":"enrollment","now":"2026-11-27T10:05:00Z","domain":"shop.example","country":"DE","trigger":"automatic","activeFacialIdCount":0,\#(consent)}"#)
+        try dir.write("garbage.json", "{not json")
+        let allow = try await LiveServer.run(["policy", "explain", dir.file("policy.json"), "--input", dir.file("allow.json")])
+        let deny = try await LiveServer.run(["policy", "explain", dir.file("policy.json"), "--input", dir.file("deny.json")])
+        let garbage = try await LiveServer.run(["policy", "explain", dir.file("policy.json"), "--input", dir.file("garbage.json")])
+        #expect(allow.status == 0, "\(allow.output)")
+        #expect(deny.status == 3, "\(deny.output)")
+        #expect(deny.output.contains("TRIGGER_NOT_USER_ACTION"), "\(deny.output)")
+        #expect(garbage.status == 2, "\(garbage.output)")
+    }
+}
