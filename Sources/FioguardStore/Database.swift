@@ -26,6 +26,10 @@ public final class Database: Sendable {
 
         let writer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)
         let journalMode = try writer.queryOne("PRAGMA journal_mode = WAL")?.text(0)
+        // Checkpoint less often: a page rewritten by many commits (the right edge of an index,
+        // the meta row) is then copied to the database file once per checkpoint, not once per
+        // thousand pages of WAL.
+        try writer.execute("PRAGMA wal_autocheckpoint = \(max(1000, configuration.walAutocheckpointPages))")
         guard journalMode?.lowercased() == "wal" else {
             throw StoreError(
                 code: SQLITE_ERROR, message: "cannot switch \(configuration.path) to WAL (journal_mode is \(journalMode ?? "unknown"))")
