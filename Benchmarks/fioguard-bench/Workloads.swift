@@ -33,7 +33,8 @@ enum Workloads {
         let needsResponse = false
         let prefix: String
         var n = 0
-        init(prefix: String) { self.prefix = prefix }
+        /// A random part per session: the warm-up and the measured run never reuse a subject.
+        init(prefix: String) { self.prefix = "\(prefix)-\(UInt32.random(in: 0...UInt32.max))" }
         func next(_ previous: JSON?) -> [UInt8]? {
             n += 1
             return line("consent.record", consent(subject: "\(prefix)-\(n)"))
@@ -50,7 +51,7 @@ enum Workloads {
         let prefix: String
         var user = 0
         var step = 0
-        init(prefix: String) { self.prefix = prefix }
+        init(prefix: String) { self.prefix = "\(prefix)-\(UInt32.random(in: 0...UInt32.max))" }
         var subject: String { "\(prefix)-\(user)" }
 
         func next(_ previous: JSON?) -> [UInt8]? {
