@@ -1,4 +1,5 @@
 public import FioguardPolicy
+import FioguardJSON
 import FioguardRPC
 
 #if canImport(Glibc)
@@ -56,5 +57,3 @@ public struct PolicyLoadError: Error, Sendable, CustomStringConvertible {
         return .domain(.policyInvalid, "policy not reloaded, the previous one stays in force: \(message)", extra)
     }
 }
-
-import FioguardJSON

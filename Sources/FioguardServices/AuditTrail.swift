@@ -1,5 +1,6 @@
 import Crypto
 public import FioguardJSON
+import FioguardPolicy
 public import FioguardStore
 
 /// The hash-chained audit log. Entries are appended inside the transaction of the change they
@@ -108,5 +109,3 @@ public enum AuditTrail {
             })
     }
 }
-
-import FioguardPolicy

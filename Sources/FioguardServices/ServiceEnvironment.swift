@@ -2,6 +2,12 @@ public import FioguardPolicy
 public import FioguardStore
 public import Logging
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What every service works with. Time comes from `now` (tests may shift it); nothing here reads
 /// the clock behind the policy engine's back.
 public struct ServiceEnvironment: Sendable {
@@ -31,9 +37,3 @@ public enum WallClock {
         return Timestamp(secondsSinceEpoch: Int64(ts.tv_sec))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
