@@ -36,7 +36,14 @@ public final class FakeFaceIO: Sendable {
         var deleted: [String: Int] = [:]
         var rejectedFacialIDs: Set<String> = []
         var echoesKeyInErrors = false
+        var inFlight = 0
+        var maxInFlight = 0
     }
+
+    /// The most requests that were being answered at the same time (a slow mode makes them overlap).
+    public var maxInFlight: Int { state.withLock { $0.maxInFlight } }
+
+    fileprivate func answered() { state.withLock { $0.inFlight -= 1 } }
 
     public let expectedKey: String
     private let state = Mutex(State())
@@ -115,6 +122,8 @@ public final class FakeFaceIO: Sendable {
     fileprivate func respond(to call: Call) -> (Mode, HTTPResponseStatus, String) {
         state.withLock { s in
             s.calls.append(call)
+            s.inFlight += 1
+            s.maxInFlight = max(s.maxInFlight, s.inFlight)
             switch s.mode {
             case .down: return (.down, .ok, "")
             case .serverError: return (s.mode, .internalServerError, #"{"status":500,"error":"Internal Server Error"}"#)
@@ -157,10 +166,12 @@ public final class FakeFaceIO: Sendable {
                 let call = Self.parse(uri)
                 let (mode, status, body) = fake.respond(to: call)
                 if case .down = mode {
+                    fake.answered()
                     context.close(promise: nil)
                     return
                 }
                 let write = { [context] in
+                    self.fake.answered()
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: "application/json")
                     headers.add(name: "Content-Length", value: "\(body.utf8.count)")

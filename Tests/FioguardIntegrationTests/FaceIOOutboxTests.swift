@@ -408,3 +408,40 @@ struct FaceIOOutboxTests {
         }
     }
 }
+
+/// The outbox's politeness towards FACEIO: `--faceio-rate` and `--faceio-max-concurrent`.
+@Suite("FaceIO outbox limits", .serialized)
+struct FaceIOOutboxLimitTests {
+    /// Enrolls `count` subjects, then queues all their deletions at once; returns the seconds until
+    /// FACEIO has answered every one.
+    static func deleteMany(_ client: FIO.Client, fake: FakeFaceIO, prefix: String, count: Int) async throws -> Double {
+        for i in 0..<count { try await FIO.enroll(client, subject: "\(prefix)-\(i)", facialId: "fid-\(prefix)-\(i)") }
+        let start = ContinuousClock.now
+        for i in 0..<count { _ = try await FIO.delete(client, subject: "\(prefix)-\(i)") }
+        try await FIO.waitUntil("\(count) deletions answered") {
+            (0..<count).allSatisfy { fake.successCount("fid-\(prefix)-\($0)") == 1 }
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    @Test("--faceio-rate 2: six deletions take at least two seconds (burst of two, then one per half second)")
+    func rateLimit() async throws {
+        try await FIO.withServer(arguments: ["--faceio-rate", "2"]) { _, fake, client in
+            let seconds = try await Self.deleteMany(client, fake: fake, prefix: "rate", count: 6)
+            #expect(seconds >= 1.8, "6 calls in \(seconds) s at 2/s")
+        }
+    }
+
+    @Test("--faceio-max-concurrent 1: never two calls at FACEIO at once; by default several")
+    func concurrencyCap() async throws {
+        try await FIO.withServer(arguments: ["--faceio-max-concurrent", "1"], fakeMode: .slow(milliseconds: 300)) { _, fake, client in
+            _ = try await Self.deleteMany(client, fake: fake, prefix: "one", count: 4)
+            #expect(fake.maxInFlight == 1)
+        }
+        try await FIO.withServer(fakeMode: .slow(milliseconds: 300)) { _, fake, client in
+            _ = try await Self.deleteMany(client, fake: fake, prefix: "many", count: 4)
+            #expect(fake.maxInFlight > 1, "the default allows 4 in flight")
+        }
+    }
+}
