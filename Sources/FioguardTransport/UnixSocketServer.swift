@@ -40,7 +40,10 @@ public final class UnixSocketServer: Sendable {
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
     private struct Accepted: Sendable {
-        let channel: NIOAsyncChannel<Frame, ByteBuffer>
+        /// Outbound `Never`: answers are written with `writeAndFlush` and their promises awaited.
+        /// (A writer-less wrapper can also be dropped safely when NIO discards a connection that
+        /// was accepted just as the server closed; a live writer would trap on deinit.)
+        let channel: NIOAsyncChannel<Frame, Never>
         let peer: PeerCredentials.Value
     }
 
@@ -65,7 +68,7 @@ public final class UnixSocketServer: Sendable {
                         try sync.addHandler(IdleStateHandler(allTimeout: .seconds(idle)))
                         try sync.addHandler(IdleCloseHandler())
                         try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame)))
-                        let async = try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        let async = try NIOAsyncChannel<Frame, Never>(wrappingChannelSynchronously: channel)
                         return Accepted(channel: async, peer: peer)
                     }
                 }
@@ -131,8 +134,9 @@ public final class UnixSocketServer: Sendable {
         switch admitted {
         case .failure(let refusal):
             logger.notice("connection refused", metadata: ["reason": "\(refusal)", "peer.uid": "\(peer.uid.map(String.init) ?? "?")"])
-            try? await channel.executeThenClose { _, outbound in
-                try await outbound.write(line(handler.refusal(refusal), allocator: channel.channel.allocator))
+            try? await channel.executeThenClose { _, _ in
+                let raw = channel.channel
+                try await raw.writeAndFlush(line(handler.refusal(refusal), allocator: raw.allocator)).get()
             }
             return
         case .success(let assigned):
