@@ -105,8 +105,55 @@ extension JSON {
     }
 
     /// Compact encoding (no whitespace, no trailing newline). Non-finite doubles become `null`.
+    ///
+    /// jansson encodes every value; an `.encoded` part is copied from its earlier encoding, and
+    /// only the objects and arrays around one are joined here with `{ : , }` and `[ , ]`.
     public func encoded() -> [UInt8] {
-        let j = Self.build(self)
+        guard containsEncoded else { return Self.dump(self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        Self.splice(self, into: &out)
+        return out
+    }
+
+    /// Whether an `.encoded` part is somewhere in this tree.
+    private var containsEncoded: Bool {
+        switch self {
+        case .encoded: return true
+        case .array(let items): return items.contains { $0.containsEncoded }
+        case .object(let o): return o.members.contains { $0.value.containsEncoded }
+        default: return false
+        }
+    }
+
+    private static func splice(_ value: JSON, into out: inout [UInt8]) {
+        switch value {
+        case .encoded(let e):
+            out.append(contentsOf: e.bytes)
+        case .object(let o) where value.containsEncoded:
+            out.append(UInt8(ascii: "{"))
+            for (i, m) in o.members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: dump(.string(m.key)))
+                out.append(UInt8(ascii: ":"))
+                splice(m.value, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array(let items) where value.containsEncoded:
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                splice(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        default:
+            out.append(contentsOf: dump(value))
+        }
+    }
+
+    /// jansson's compact encoding of a tree without `.encoded` parts.
+    private static func dump(_ value: JSON) -> [UInt8] {
+        let j = build(value)
         defer { fg_json_decref(j) }
         guard let text = json_dumps(j, fg_json_dump_flags | Int(JSON_ENCODE_ANY)) else { return Array("null".utf8) }
         defer { fg_json_free(text) }
@@ -121,6 +168,7 @@ extension JSON {
 
     private static func build(_ value: JSON) -> UnsafeMutablePointer<json_t> {
         switch value {
+        case .encoded(let e): return build(e.value)
         case .null: return json_null()
         case .bool(let b): return b ? json_true() : json_false()
         case .int(let i): return json_integer(i)

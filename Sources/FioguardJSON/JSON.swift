@@ -8,10 +8,48 @@ public enum JSON: Sendable, Hashable {
     case string(String)
     case array([JSON])
     case object(JSONObject)
+    /// A value encoded once and reused as is (see `EncodedJSON`). Accessors look through it;
+    /// `==` and hashing see only its value.
+    case encoded(EncodedJSON)
+
+    public static func == (a: JSON, b: JSON) -> Bool {
+        switch (a, b) {
+        case (.encoded(let x), _): return x.value == b
+        case (_, .encoded(let y)): return a == y.value
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .encoded(let e): e.value.hash(into: &hasher)
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(1); hasher.combine(b)
+        case .int(let i): hasher.combine(2); hasher.combine(i)
+        case .double(let d): hasher.combine(3); hasher.combine(d)
+        case .string(let s): hasher.combine(4); hasher.combine(s)
+        case .array(let a): hasher.combine(5); hasher.combine(a)
+        case .object(let o): hasher.combine(6); hasher.combine(o)
+        }
+    }
+
+    /// The value itself, with an `.encoded` wrapper removed.
+    public var plain: JSON {
+        if case .encoded(let e) = self { return e.value }
+        return self
+    }
 
     /// The name used in error messages (`expected string, got number`).
     public var kindName: String {
         switch self {
+        case .encoded(let e): e.value.kindName
         case .null: "null"
         case .bool: "boolean"
         case .int, .double: "number"
@@ -22,12 +60,12 @@ public enum JSON: Sendable, Hashable {
     }
 
     public var stringValue: String? {
-        if case .string(let s) = self { return s }
+        if case .string(let s) = plain { return s }
         return nil
     }
 
     public var intValue: Int64? {
-        switch self {
+        switch plain {
         case .int(let i): return i
         case .double(let d): return Int64(exactly: d)
         default: return nil
@@ -35,22 +73,22 @@ public enum JSON: Sendable, Hashable {
     }
 
     public var boolValue: Bool? {
-        if case .bool(let b) = self { return b }
+        if case .bool(let b) = plain { return b }
         return nil
     }
 
     public var objectValue: JSONObject? {
-        if case .object(let o) = self { return o }
+        if case .object(let o) = plain { return o }
         return nil
     }
 
     public var arrayValue: [JSON]? {
-        if case .array(let a) = self { return a }
+        if case .array(let a) = plain { return a }
         return nil
     }
 
     public var isNull: Bool {
-        if case .null = self { return true }
+        if case .null = plain { return true }
         return false
     }
 
@@ -58,6 +96,22 @@ public enum JSON: Sendable, Hashable {
     public subscript(key: String) -> JSON? {
         objectValue?[key]
     }
+}
+
+/// A JSON value encoded (by jansson) once, for answers that repeat a large constant part: the
+/// bytes are copied into each answer instead of being encoded again. Immutable.
+public final class EncodedJSON: Sendable, Hashable {
+    public let value: JSON
+    /// The compact encoding of `value`, as `JSON.encoded()` would produce it.
+    public let bytes: [UInt8]
+
+    public init(_ value: JSON) {
+        self.value = value.plain
+        self.bytes = value.encoded()
+    }
+
+    public static func == (a: EncodedJSON, b: EncodedJSON) -> Bool { a.value == b.value }
+    public func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
 }
 
 /// An object that keeps its members in insertion order (jansson does too), so results read the

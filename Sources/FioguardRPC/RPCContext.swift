@@ -26,15 +26,29 @@ public struct RPCContext: Sendable {
     public var connectionID: UInt64
     /// The method being called.
     public var method: String
-    /// Carries `peer`, `connection` and `method` metadata already.
-    public var logger: Logger
+    private let baseLogger: Logger
 
     public init(peer: PeerIdentity, connectionID: UInt64, method: String, logger: Logger) {
         self.peer = peer
         self.connectionID = connectionID
         self.method = method
-        self.logger = logger
+        self.baseLogger = logger
     }
+
+    /// A logger carrying `rpc.method`, `peer.uid`, `peer.pid` and `connection` metadata. Built on
+    /// demand: setting metadata on a log handler is not free (swift-log's stream handler renders
+    /// its metadata on every change), and most calls never log.
+    public var logger: Logger {
+        var log = baseLogger
+        log[metadataKey: "rpc.method"] = .string(method)
+        log[metadataKey: "peer.uid"] = .stringConvertible(peer.uid.map(Int.init) ?? -1)
+        log[metadataKey: "peer.pid"] = .stringConvertible(peer.pid.map(Int.init) ?? -1)
+        log[metadataKey: "connection"] = .stringConvertible(connectionID)
+        return log
+    }
+
+    /// Whether a message at `level` would be emitted (check before building an expensive one).
+    public func logs(at level: Logger.Level) -> Bool { baseLogger.logLevel <= level }
 
     /// A short description of the caller for audit records ("uid=33 pid=812").
     public var callerDescription: String { peer.description }

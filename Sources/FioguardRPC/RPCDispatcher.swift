@@ -109,12 +109,7 @@ public struct RPCDispatcher: Sendable {
             call = c
         }
 
-        var log = logger
-        log[metadataKey: "rpc.method"] = .string(call.method.name)
-        log[metadataKey: "peer.uid"] = .stringConvertible(peer.uid.map(Int.init) ?? -1)
-        log[metadataKey: "peer.pid"] = .stringConvertible(peer.pid.map(Int.init) ?? -1)
-        log[metadataKey: "connection"] = .stringConvertible(connectionID)
-        let context = RPCContext(peer: peer, connectionID: connectionID, method: call.method.name, logger: log)
+        let context = RPCContext(peer: peer, connectionID: connectionID, method: call.method.name, logger: logger)
 
         let outcome: Result<JSON, RPCError>
         if call.method.requiresAdmin, let admins = configuration.adminUIDs, !(peer.uid.map(admins.contains) ?? false) {
@@ -124,10 +119,10 @@ public struct RPCDispatcher: Sendable {
         }
         switch outcome {
         case .success(let result):
-            log.debug("call ok")
+            if context.logs(at: .debug) { context.logger.debug("call ok") }
             return isNotification ? nil : Self.resultResponse(id: id ?? .null, result)
         case .failure(let error):
-            log.debug("call failed", metadata: ["error.code": "\(error.code)", "error.reason": "\(error.reason ?? "-")"])
+            if context.logs(at: .debug) { context.logger.debug("call failed", metadata: ["error.code": "\(error.code)", "error.reason": "\(error.reason ?? "-")"]) }
             return isNotification ? nil : Self.errorResponse(id: id ?? .null, error)
         }
     }

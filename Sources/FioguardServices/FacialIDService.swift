@@ -95,14 +95,15 @@ public struct FacialIDService: Sendable {
     }
 
     /// `rights` depends only on the policy, the jurisdiction and the day (profiles take effect on
-    /// dates), yet costs more than the rest of `facialId.show`: computed once per combination.
+    /// dates), yet costs more than the rest of `facialId.show` (it is most of the answer's bytes):
+    /// computed and encoded once per combination.
     final class RightsCache: Sendable {
         private let entries = Mutex<[String: JSON]>([:])
 
         func rights(policy: Policy, jurisdiction: Jurisdiction?, now: Timestamp) -> JSON {
             let key = "\(policy.version)|\(jurisdiction?.country ?? "-")|\(jurisdiction?.region ?? "-")|\(now.secondsSinceEpoch / 86_400)"
             if let hit = entries.withLock({ $0[key] }) { return hit }
-            let value = FacialIDService.rights(policy: policy, jurisdiction: jurisdiction, now: now)
+            let value = JSON.encoded(EncodedJSON(FacialIDService.rights(policy: policy, jurisdiction: jurisdiction, now: now)))
             entries.withLock { cache in
                 if cache.count >= 4096 { cache.removeAll(keepingCapacity: true) }
                 cache[key] = value

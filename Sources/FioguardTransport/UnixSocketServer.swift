@@ -3,8 +3,8 @@ public import NIOCore
 public import NIOPosix
 import Synchronization
 
-/// The NDJSON server on a Unix domain socket (SwiftNIO). Each connection is one child task; its
-/// frames are handled one after another, so responses leave in request order and a pipelining
+/// The NDJSON server on a Unix domain socket (SwiftNIO). Each connection is one child task that
+/// runs on the connection's event loop; its frames are handled one after another, so responses leave in request order and a pipelining
 /// client's requests take effect in the order sent. Backpressure comes from NIOAsyncChannel: a
 /// connection whose requests are not yet handled stops being read.
 public final class UnixSocketServer: Sendable {
@@ -88,7 +88,10 @@ public final class UnixSocketServer: Sendable {
             do {
                 try await server.executeThenClose { inbound in
                     for try await accepted in inbound {
-                        group.addTask { await self.serve(accepted) }
+                        // The connection's work stays on its channel's event loop (see
+                        // EventLoopTaskExecutor); only store calls leave it.
+                        let executor = EventLoopTaskExecutor(accepted.channel.channel.eventLoop)
+                        group.addTask(executorPreference: executor) { await self.serve(accepted) }
                     }
                 }
             } catch {

@@ -128,3 +128,31 @@ import Testing
         #expect(v["s"]?.kindName == "string")
     }
 }
+
+/// `.encoded` parts: reused bytes, spliced into an answer exactly as a full encoding would be.
+@Suite struct EncodedPartTests {
+    private let part: JSON = ["text": "tab\there \"quoted\" é ✓", "list": [1, 2.5, .null, ["deep": true]], "empty": [:]]
+
+    @Test func aSplicedAnswerEqualsTheFullEncoding() throws {
+        let plain: JSON = ["jsonrpc": "2.0", "result": ["a": [part, "x"], "b": part, "key \"q\"": 1], "id": 7]
+        let spliced: JSON = [
+            "jsonrpc": "2.0", "result": ["a": [.encoded(EncodedJSON(part)), "x"], "b": .encoded(EncodedJSON(part)), "key \"q\"": 1],
+            "id": 7,
+        ]
+        #expect(spliced.encodedString() == plain.encodedString())
+        #expect(try JSON.parse(spliced.encoded()) == plain)
+        #expect(JSON.encoded(EncodedJSON(part)).encodedString() == part.encodedString())
+    }
+
+    @Test func accessorsEqualityAndHashingLookThrough() {
+        let wrapped = JSON.encoded(EncodedJSON(part))
+        #expect(wrapped == part)
+        #expect(part == wrapped)
+        #expect(wrapped.hashValue == part.hashValue)
+        #expect(wrapped.kindName == "object")
+        #expect(wrapped["text"] == .string("tab\there \"quoted\" é ✓"))
+        #expect(JSON.encoded(EncodedJSON("s")).stringValue == "s")
+        #expect(JSON.encoded(EncodedJSON(.null)).isNull)
+        #expect(JSON.encoded(EncodedJSON(["x"])) != JSON.array(["y"]))
+    }
+}
