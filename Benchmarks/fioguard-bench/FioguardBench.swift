@@ -2,6 +2,7 @@ import ArgumentParser
 import FioguardJSON
 import FioguardTransport
 import Foundation
+import Synchronization
 
 /// `fioguard-bench` (run by `make bench`): measures fioguard end to end over its real socket.
 @main
@@ -48,7 +49,7 @@ struct FioguardBench: AsyncParsableCommand {
                 guard socket == nil else { print("show: needs a seeded server; skipped with --socket"); continue }
                 let population = subjects
                 let (r, rss) = try await load(name, seed: { path in
-                    try await Seeder.seed(path: path, subjects: population, facialIDs: population, expired: 0, expiresAt: 0, now: Self.now())
+                    try await Seeder.seed(path: path, subjects: population, facialIDs: population, expired: 0, expiresIn: 0, now: Self.now())
                 }) { c, s in Workloads.Show(population: population, seed: UInt64(c * 1000 + s + 1)) }
                 report(name, r, rss: rss, baseline: baseline)
             case "record":
@@ -112,12 +113,16 @@ struct FioguardBench: AsyncParsableCommand {
     /// retention.sweep over `sweepIDs` Facial IDs of which `sweepExpired` are past retention.
     private func sweep() async throws {
         let now = Self.now()
-        let expiresAt = now + 8  // after the server's start-up sweep, so the bench's calls find them
         let ids = sweepIDs, expired = sweepExpired
         let seedStart = Date()
+        // Expiry comes 8 s after seeding ends: after the server's start-up sweep, so that the
+        // bench's own calls are the ones that find the expired Facial IDs.
+        let expiry = Mutex<Int64>(0)
         let server = try await BenchServer(prepare: { path in
-            try await Seeder.seed(path: path, subjects: 0, facialIDs: ids, expired: expired, expiresAt: expiresAt, now: now)
+            let at = try await Seeder.seed(path: path, subjects: 0, facialIDs: ids, expired: expired, expiresIn: 8, now: now)
+            expiry.withLock { $0 = at }
         })
+        let expiresAt = expiry.withLock { $0 }
         print(String(format: "sweep   seeded %d Facial IDs (%d to expire) in %.1f s", ids, expired, Date().timeIntervalSince(seedStart)))
         while Self.now() <= expiresAt { try await Task.sleep(for: .milliseconds(200)) }
         let client = try await RawClient(path: server.socketPath)

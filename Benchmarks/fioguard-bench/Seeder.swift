@@ -1,3 +1,4 @@
+import Foundation
 import FioguardStore
 import Logging
 
@@ -5,7 +6,10 @@ import Logging
 /// workloads start from 100,000 / 1,000,000 enrolled Facial IDs in seconds, not minutes.
 /// Rows have the shape the lifecycle writes: subject, active consent, Facial ID.
 enum Seeder {
-    static func seed(path: String, subjects: Int, facialIDs: Int, expired: Int, expiresAt: Int64, now: Int64) async throws {
+    /// Rows `i < expired` get their `retainUntil` set once all rows are in, to `expiresIn` seconds
+    /// after the seeding ended (it takes a while for 1,000,000 rows); returns that time.
+    @discardableResult
+    static func seed(path: String, subjects: Int, facialIDs: Int, expired: Int, expiresIn: Int64, now: Int64) async throws -> Int64 {
         let db = try Database(
             configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: Logger(label: "bench.seed"))
         let batch = 20_000
@@ -29,7 +33,7 @@ enum Seeder {
                             "INSERT INTO consent_state (subject_id, purpose, consent_id, granted_at) VALUES (?, 'authentication', ?, ?)",
                             [.int(sid), .text("cns_bench\(i)"), .int(now - 86_400)])
                     }
-                    let retainUntil = i < expired ? expiresAt : now + 365 * 86_400
+                    let retainUntil = i < expired ? Self.expiringMarker : now + 365 * 86_400
                     try conn.run(
                         """
                         INSERT INTO facial_ids (facial_id, fid_hash, subject_id, status, enrolled_at, retain_until, retain_rule, country)
@@ -40,6 +44,13 @@ enum Seeder {
             }
             start = end
         }
+        let expiresAt = Int64(Date().timeIntervalSince1970) + expiresIn
+        try await db.write { conn in
+            try conn.run("UPDATE facial_ids SET retain_until = ? WHERE retain_until = ?", [.int(expiresAt), .int(Self.expiringMarker)])
+        }
         await db.close()
+        return expiresAt
     }
+
+    private static let expiringMarker: Int64 = 1
 }

@@ -98,16 +98,39 @@ public enum JSON: Sendable, Hashable {
     }
 }
 
-/// A JSON value encoded (by jansson) once, for answers that repeat a large constant part: the
-/// bytes are copied into each answer instead of being encoded again. Immutable.
+/// A JSON value encoded (by jansson) once, for answers that repeat a large constant part (the
+/// bytes are copied into each answer instead of being encoded again) or that are too large to
+/// hold as one tree (`init(arrayOf:)`). Immutable.
 public final class EncodedJSON: Sendable, Hashable {
-    public let value: JSON
-    /// The compact encoding of `value`, as `JSON.encoded()` would produce it.
+    /// The compact encoding, as `JSON.encoded()` produces it.
     public let bytes: [UInt8]
+    private let tree: JSON?
 
     public init(_ value: JSON) {
-        self.value = value.plain
-        self.bytes = value.encoded()
+        let plain = value.plain
+        self.tree = plain
+        self.bytes = plain.encoded()
+    }
+
+    /// An array encoded one element at a time: neither a tree of the whole array nor its jansson
+    /// counterpart is ever built, so a 100,000-entry list costs its bytes, not its objects.
+    public init<S: Sequence>(arrayOf elements: S, _ element: (S.Element) -> JSON) {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        var first = true
+        for e in elements {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: element(e).encoded())
+        }
+        out.append(UInt8(ascii: "]"))
+        self.bytes = out
+        self.tree = nil
+    }
+
+    /// The value (parsed back from `bytes` when it was encoded piecewise).
+    public var value: JSON {
+        if let tree { return tree }
+        return (try? JSON.parse(bytes, maxDepth: 1024)) ?? .null
     }
 
     public static func == (a: EncodedJSON, b: EncodedJSON) -> Bool { a.value == b.value }

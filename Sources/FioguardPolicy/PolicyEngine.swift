@@ -157,6 +157,8 @@ public enum PolicyEngine {
     }
 
     static func quoted(_ s: String) -> String {
+        // Common case first: short printable ASCII needs no clipping and no character lookups.
+        if s.utf8.count <= 80, s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return "\"" + s + "\"" }
         let clipped = s.unicodeScalars.count > 80 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(80))) + "…" : s
         return "\"" + String(String.UnicodeScalarView(clipped.unicodeScalars.map {
             $0.properties.generalCategory == .control ? "?" : $0

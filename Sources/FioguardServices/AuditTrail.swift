@@ -14,12 +14,19 @@ public enum AuditTrail {
     static func append(
         _ conn: Connection, at: Int64, action: String, subjectRef: String?, caller: Caller, details: JSON
     ) throws {
+        try append(conn, at: at, action: action, subjectRef: subjectRef, caller: caller, encodedDetails: details.encodedString())
+    }
+
+    /// `append` with the details already encoded: callers encode them before their write closure,
+    /// so the single writer thread spends its time on SQL only.
+    static func append(
+        _ conn: Connection, at: Int64, action: String, subjectRef: String?, caller: Caller, encodedDetails text: String
+    ) throws {
         // Chain to the recorded head, not to whatever row is last in the table: if rows were
         // removed from the tail, the next entry must not paper over the gap (verify names it).
         let head = try recordedHead(conn) ?? conn.auditHead()
         let seq = (head?.seq ?? 0) + 1
         let prev = head?.hash ?? genesis
-        let text = details.encodedString()
         let hash = entryHash(seq: seq, at: at, action: action, subjectRef: subjectRef, caller: caller.description, details: text, prev: prev)
         try conn.appendAudit(
             AuditRow(seq: seq, at: at, action: action, subjectRef: subjectRef, caller: caller.description, details: text, prevHash: prev, hash: hash))

@@ -93,6 +93,48 @@ public struct ConsentService: Sendable {
         let idempotencyKey = request.idempotencyKey.map { env.pseudonymizer.lookupHash("idempotency", $0) }
         let expiresAt = PolicyEngine.consentExpiry(recordedAt: now, jurisdiction: jurisdiction, policy: policy)
 
+        // Everything that needs no database is prepared here, so the single writer thread only
+        // runs SQL (encoding a receipt costs more than inserting its rows).
+        let at = now.secondsSinceEpoch
+        let consentID = Identifiers.consent()
+        // Encoded once: stored in consent_personal and sent in the answer as the same bytes.
+        let receipt = JSON.encoded(EncodedJSON(
+            Self.receipt(request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller)))
+        let denied: JSON = [
+            "decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion),
+            "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code)),
+        ]
+        let deniedDetails = decision.allow ? "" : denied.encodedString()
+        let details: JSON = [
+            "noticeVersion": .string(request.noticeVersion), "collectionMethod": .string(request.collectionMethod),
+            "domain": .string(request.domain), "country": .string(request.country), "region": .string(request.region),
+            // Which evidence was given, not its value: values (age, birth date, locale, the
+            // guardian's details) are personal, kept in consent_personal and erased with the subject.
+            "ageEvidence": .string(request.age != nil ? "age" : request.birthDate != nil ? "birthDate" : "none"),
+            "guardian": .bool(request.guardian != nil),
+            "expiresAt": .string(expiresAt?.rfc3339),
+            "policyVersion": .string(decision.policyVersion), "decisionId": .string(decision.decisionId),
+            "caller": .string(caller.description),
+        ]
+        let detailsText = details.encodedString()
+        let purposesText = JSON.strings(request.purposes).encodedString()
+        var personal: JSONObject = JSONObject([("receipt", receipt)])
+        personal["locale"] = .string(request.locale)
+        personal["age"] = request.age.map(JSON.int) ?? .null
+        personal["birthDate"] = .string(request.birthDate)
+        if let g = request.guardian {
+            personal["guardian"] = ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod), "reference": .string(g.reference)]
+        }
+        let personalText = JSON.object(personal).encodedString()
+        let audited: JSON = [
+            "consentId": .string(consentID), "purposes": .strings(request.purposes),
+            "decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion),
+        ]
+        let auditDetails = audited.encodedString()
+        let recorded = ConsentRecorded(
+            consentID: consentID, subject: request.subject, purposes: request.purposes, recordedAt: now, expiresAt: expiresAt,
+            receipt: receipt)
+
         enum Outcome: Sendable { case recorded(ConsentRecorded), denied }
         let outcome = try await env.database.write { conn -> Outcome in
             if let key = idempotencyKey, let entry = try conn.idempotencyEntry(key: key) {
@@ -103,51 +145,23 @@ public struct ConsentService: Sendable {
             }
             guard decision.allow else {
                 try AuditTrail.append(
-                    conn, at: now.secondsSinceEpoch, action: "consent.denied", subjectRef: subjectRef, caller: caller,
-                    details: ["decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion),
-                              "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code))])
+                    conn, at: at, action: "consent.denied", subjectRef: subjectRef, caller: caller, encodedDetails: deniedDetails)
                 return .denied
             }
-            let subject = try conn.upsertSubject(request.subject, pseudonym: subjectRef, now: now.secondsSinceEpoch)
-            let consentID = Identifiers.consent()
-            let receipt = Self.receipt(request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller)
-            let details: JSON = [
-                "noticeVersion": .string(request.noticeVersion), "collectionMethod": .string(request.collectionMethod),
-                "domain": .string(request.domain), "country": .string(request.country), "region": .string(request.region),
-                // Which evidence was given, not its value: values (age, birth date, locale, the
-                // guardian's details) are personal, kept in consent_personal and erased with the subject.
-                "ageEvidence": .string(request.age != nil ? "age" : request.birthDate != nil ? "birthDate" : "none"),
-                "guardian": .bool(request.guardian != nil),
-                "expiresAt": .string(expiresAt?.rfc3339),
-                "policyVersion": .string(decision.policyVersion), "decisionId": .string(decision.decisionId),
-                "caller": .string(caller.description),
-            ]
+            let subject = try conn.upsertSubject(request.subject, pseudonym: subjectRef, now: at)
             try conn.appendConsentEvent(
-                subjectID: subject.id, consentID: consentID, kind: "granted", purposes: JSON.strings(request.purposes).encodedString(),
-                at: now.secondsSinceEpoch, details: details.encodedString())
-            var personal: JSONObject = JSONObject([("receipt", receipt)])
-            personal["locale"] = .string(request.locale)
-            personal["age"] = request.age.map(JSON.int) ?? .null
-            personal["birthDate"] = .string(request.birthDate)
-            if let g = request.guardian {
-                personal["guardian"] = ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod), "reference": .string(g.reference)]
-            }
-            try conn.setPersonalConsentData(consentID: consentID, subjectID: subject.id, data: JSON.object(personal).encodedString())
+                subjectID: subject.id, consentID: consentID, kind: "granted", purposes: purposesText, at: at, details: detailsText)
+            try conn.setPersonalConsentData(consentID: consentID, subjectID: subject.id, data: personalText)
             for purpose in request.purposes {
                 try conn.setActiveConsent(
-                    subjectID: subject.id, purpose: purpose, consentID: consentID, grantedAt: now.secondsSinceEpoch,
-                    expiresAt: expiresAt?.secondsSinceEpoch)
+                    subjectID: subject.id, purpose: purpose, consentID: consentID, grantedAt: at, expiresAt: expiresAt?.secondsSinceEpoch)
             }
             if let key = idempotencyKey {
                 try conn.setIdempotencyEntry(key: key, subjectID: subject.id, requestHash: requestHash, consentID: consentID)
             }
             try AuditTrail.append(
-                conn, at: now.secondsSinceEpoch, action: "consent.recorded", subjectRef: subjectRef, caller: caller,
-                details: ["consentId": .string(consentID), "purposes": .strings(request.purposes),
-                          "decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion)])
-            return .recorded(ConsentRecorded(
-                consentID: consentID, subject: request.subject, purposes: request.purposes, recordedAt: now, expiresAt: expiresAt,
-                receipt: receipt))
+                conn, at: at, action: "consent.recorded", subjectRef: subjectRef, caller: caller, encodedDetails: auditDetails)
+            return .recorded(recorded)
         }
         switch outcome {
         case .recorded(let r): return r

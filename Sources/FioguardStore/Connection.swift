@@ -56,7 +56,11 @@ public final class Connection {
             return SQLITE_OK
         }, callerCodeFlag)
         do {
-            try execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -\(max(256, configuration.pageCacheKiB));")
+            // temp_store = MEMORY keeps the statement journal in memory: the writer opens a
+            // savepoint per write closure, and a group's journal of pages touched again by later
+            // closures otherwise spills to a temporary file (a pwrite per page per closure).
+            try execute(
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -\(max(256, configuration.pageCacheKiB));")
         } catch {
             close()
             throw error

@@ -156,3 +156,15 @@ import Testing
         #expect(JSON.encoded(EncodedJSON(["x"])) != JSON.array(["y"]))
     }
 }
+
+@Suite struct EncodedArrayTests {
+    @Test func anArrayEncodedPiecewiseMatchesTheWholeEncoding() throws {
+        let items = (0..<50).map { i -> JSON in ["n": .int(i), "s": .string("é\(i)\u{1}")] }
+        let piecewise = EncodedJSON(arrayOf: 0..<50) { items[$0] }
+        #expect(piecewise.bytes == JSON.array(items).encoded())
+        #expect(piecewise.value == .array(items))
+        let answer: JSON = ["expired": .encoded(piecewise), "count": 50]
+        #expect(try JSON.parse(answer.encoded()) == ["expired": .array(items), "count": 50])
+        #expect(EncodedJSON(arrayOf: [Int]()) { _ in .null }.bytes == Array("[]".utf8))
+    }
+}

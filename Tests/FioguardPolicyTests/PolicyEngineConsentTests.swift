@@ -293,4 +293,19 @@ struct PolicyEngineConsentTests {
         #expect(il.failures.map(\.code) == [ReasonCode.collectionMethodNotAffirmative, ReasonCode.guardianConsentRequired])
         #expect(il.failures.allSatisfy { $0.profile == "US-IL" })
     }
+
+    @Test("caller text in reasons is quoted, clipped and stripped of control characters")
+    func callerTextInMessages() {
+        func message(_ method: String) -> String {
+            let d = PolicyEngine.decideConsent(Fixture.consent(method: method), policy: Fixture.policy(), now: Fixture.now, decisionId: "d")
+            return d.reasons.first { $0.code == ReasonCode.collectionMethodNotAffirmative }?.message ?? ""
+        }
+        #expect(message("pre-ticked").hasPrefix(#"collection method "pre-ticked" is not accepted"#))
+        #expect(message("a\u{7}b\nc").hasPrefix(#"collection method "a?b?c" is not"#))
+        #expect(message("é-box").hasPrefix(#"collection method "é-box" is not"#))
+        let long = String(repeating: "x", count: 81)
+        #expect(message(long).hasPrefix("collection method \"" + String(repeating: "x", count: 80) + "…\" is not"))
+        let exact = String(repeating: "y", count: 80)
+        #expect(message(exact).hasPrefix("collection method \"" + exact + "\" is not"))
+    }
 }
