@@ -155,7 +155,15 @@ extension JSON {
     private static func dump(_ value: JSON) -> [UInt8] {
         let j = build(value)
         defer { fg_json_decref(j) }
-        guard let text = json_dumps(j, fg_json_dump_flags | Int(JSON_ENCODE_ANY)) else { return Array("null".utf8) }
+        let flags = fg_json_dump_flags | Int(JSON_ENCODE_ANY)
+        // Most answers fit a small buffer on the stack: one pass, no growing string, no strlen.
+        let fitted: [UInt8]? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 2048) { buffer in
+            let n = json_dumpb(j, buffer.baseAddress, buffer.count, flags)
+            guard n > 0, n <= buffer.count else { return nil }
+            return Array(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
+        }
+        if let fitted { return fitted }
+        guard let text = json_dumps(j, flags) else { return Array("null".utf8) }
         defer { fg_json_free(text) }
         let n = strlen(text)
         return Array(UnsafeRawBufferPointer(start: text, count: n))

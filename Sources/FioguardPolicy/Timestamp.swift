@@ -54,6 +54,29 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = CivilCalendar.floorDiv(secondsSinceEpoch, CivilCalendar.secondsPerDay)
         let rest = secondsSinceEpoch - days * CivilCalendar.secondsPerDay
         let (y, m, d) = CivilCalendar.civil(days: days)
+        if (0...9999).contains(y) {
+            // Every timestamp of every answer passes here: digits written in place, no interpolation.
+            return String(unsafeUninitializedCapacity: 20) { out in
+                func two(_ v: Int64, _ at: Int) {
+                    out[at] = 0x30 + UInt8(v / 10)
+                    out[at + 1] = 0x30 + UInt8(v % 10)
+                }
+                two(y / 100, 0)
+                two(y % 100, 2)
+                out[4] = UInt8(ascii: "-")
+                two(m, 5)
+                out[7] = UInt8(ascii: "-")
+                two(d, 8)
+                out[10] = UInt8(ascii: "T")
+                two(rest / 3600, 11)
+                out[13] = UInt8(ascii: ":")
+                two(rest % 3600 / 60, 14)
+                out[16] = UInt8(ascii: ":")
+                two(rest % 60, 17)
+                out[19] = UInt8(ascii: "Z")
+                return 20
+            }
+        }
         return "\(CivilCalendar.pad(y, 4))-\(CivilCalendar.pad(m, 2))-\(CivilCalendar.pad(d, 2))T"
             + "\(CivilCalendar.pad(rest / 3600, 2)):\(CivilCalendar.pad(rest % 3600 / 60, 2)):\(CivilCalendar.pad(rest % 60, 2))Z"
     }

@@ -41,6 +41,8 @@ final class JobQueue<Job: Sendable>: @unchecked Sendable {
         let batch = Array(jobs[head..<end])
         head = end
         compact()
+        // More work left: let another idle worker pick it up in parallel.
+        if head < jobs.count { lock.signal() }
         return batch
     }
 

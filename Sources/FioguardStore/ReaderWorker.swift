@@ -1,19 +1,29 @@
-/// One reader thread's loop over the shared read queue. Each closure runs in its own deferred
-/// read transaction, so all its queries see one snapshot, and never waits for the writer (WAL).
+/// One reader thread's loop over the shared read queue. The closures taken together (up to
+/// `batchSize`) share one deferred read transaction: its snapshot starts after all of them were
+/// queued, so each still sees every write that had returned before it was queued, and the
+/// transaction's begin and end (a file lock each) are paid once per batch. Reads never wait for
+/// the writer (WAL). Each caller is resumed as soon as its own closure has run.
 struct ReaderWorker {
     let connection: Connection
     let queue: JobQueue<any StoreRequest>
+    var batchSize = 8
 
     /// Runs until the queue is closed and drained, then closes the connection.
     func run() {
-        while let request = queue.takeOne() {
-            do {
-                try connection.control(.begin)
-            } catch {
-                request.complete(groupError: error)
-                continue
+        while let batch = queue.takeBatch(max: batchSize) {
+            for request in batch {
+                // A closure whose statement failed may have ended the transaction: start another.
+                if connection.isAutocommit {
+                    do {
+                        try connection.control(.begin)
+                    } catch {
+                        request.complete(groupError: error)
+                        continue
+                    }
+                }
+                _ = request.perform(on: connection)
+                request.complete(groupError: nil)
             }
-            _ = request.perform(on: connection)
             if !connection.isAutocommit {
                 do {
                     try connection.control(.commit)
@@ -21,7 +31,6 @@ struct ReaderWorker {
                     try? connection.control(.rollback)
                 }
             }
-            request.complete(groupError: nil)
         }
         connection.close()
         queue.workerStopped()

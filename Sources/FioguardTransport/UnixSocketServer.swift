@@ -3,8 +3,8 @@ public import NIOCore
 public import NIOPosix
 import Synchronization
 
-/// The NDJSON server on a Unix domain socket (SwiftNIO). Each connection is one child task that
-/// runs on the connection's event loop; its frames are handled one after another, so responses leave in request order and a pipelining
+/// The NDJSON server on a Unix domain socket (SwiftNIO). Each connection is one child task; its
+/// frames are handled one after another, so responses leave in request order and a pipelining
 /// client's requests take effect in the order sent. Backpressure comes from NIOAsyncChannel: a
 /// connection whose requests are not yet handled stops being read.
 public final class UnixSocketServer: Sendable {
@@ -88,10 +88,7 @@ public final class UnixSocketServer: Sendable {
             do {
                 try await server.executeThenClose { inbound in
                     for try await accepted in inbound {
-                        // The connection's work stays on its channel's event loop (see
-                        // EventLoopTaskExecutor); only store calls leave it.
-                        let executor = EventLoopTaskExecutor(accepted.channel.channel.eventLoop)
-                        group.addTask(executorPreference: executor) { await self.serve(accepted) }
+                        group.addTask { await self.serve(accepted) }
                     }
                 }
             } catch {
@@ -149,15 +146,23 @@ public final class UnixSocketServer: Sendable {
         let info = ConnectionInfo(id: id, uid: peer.uid, gid: peer.gid, pid: peer.pid)
         do {
             try await channel.executeThenClose { inbound, _ in
+                let raw = channel.channel
+                var lastWrite: EventLoopFuture<Void>?
                 for try await frame in inbound {
                     if let response = await handler.handle(frame, connection: info) {
-                        // Awaiting the write's own promise: it succeeds once the bytes reached the
-                        // socket, so an answer is never cut off by the close that follows the last
-                        // frame, and a peer that does not read holds only its own connection back.
-                        let raw = channel.channel
-                        try await raw.writeAndFlush(line(response, allocator: raw.allocator)).get()
+                        let promise = raw.eventLoop.makePromise(of: Void.self)
+                        raw.writeAndFlush(line(response, allocator: raw.allocator), promise: promise)
+                        let write = promise.futureResult
+                        lastWrite = write
+                        // A peer that does not read its answers fills the socket, then NIO's buffer
+                        // past its high-water mark: only then wait for this write, which stops
+                        // reading from that peer (backpressure) and holds back no one else.
+                        if !raw.isWritable { try await write.get() }
                     }
                 }
+                // Writes complete in order: once the last one succeeded every answer reached the
+                // socket, so none is cut off by the close that follows.
+                try await lastWrite?.get()
             }
         } catch {
             logger.debug("connection ended", metadata: ["connection": "\(id)", "error": "\(error)"])

@@ -16,6 +16,15 @@ import Testing
         #expect(JSON.object(JSONObject()).encodedString() == "{}")
     }
 
+    @Test func encodesValuesLargerThanTheStackBuffer() throws {
+        let long = String(repeating: "ab\u{e9}\"", count: 3000)
+        let value: JSON = ["long": .string(long), "n": 1]
+        let text = value.encodedString()
+        #expect(text.hasPrefix(#"{"long":"abé\"abé"#))
+        #expect(text.hasSuffix(#"\""# + #"","n":1}"#))
+        #expect(try JSON.parse(value.encoded()) == value)
+    }
+
     @Test func encodesScalarsAtTheRoot() {
         #expect(JSON.int(7).encodedString() == "7")
         #expect(JSON.string("x").encodedString() == "\"x\"")

@@ -37,10 +37,16 @@ struct TimestampTests {
         (1_795_754_266, "2026-11-27T04:37:46Z"),
         (951_782_400, "2000-02-29T00:00:00Z"),
         (253_402_300_799, "9999-12-31T23:59:59Z"),
+        (-62_167_219_200, "0000-01-01T00:00:00Z"),
     ])
     func formats(seconds: Int64, text: String) {
         #expect(Timestamp(secondsSinceEpoch: seconds).rfc3339 == text)
         #expect(Timestamp(rfc3339: text)?.secondsSinceEpoch == seconds)
+    }
+
+    @Test func formatsYearsOutsideFourDigits() {
+        #expect(Timestamp(secondsSinceEpoch: 253_402_300_800).rfc3339 == "10000-01-01T00:00:00Z")
+        #expect(Timestamp(secondsSinceEpoch: -62_167_219_201).rfc3339 == "-0001-12-31T23:59:59Z")
     }
 
     @Test(arguments: [
