@@ -11,6 +11,7 @@ public final class Database: Sendable {
     public let schemaVersion: Int
     private let writes = JobQueue<any StoreRequest>()
     private let reads = JobQueue<any StoreRequest>()
+    private let checkpoints = JobQueue<Int32>()
     private let statistics = WriterStatistics()
     private let logger: Logger
 
@@ -26,15 +27,23 @@ public final class Database: Sendable {
 
         let writer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)
         let journalMode = try writer.queryOne("PRAGMA journal_mode = WAL")?.text(0)
-        // Checkpoint less often: a page rewritten by many commits (the right edge of an index,
-        // the meta row) is then copied to the database file once per checkpoint, not once per
-        // thousand pages of WAL.
-        try writer.execute("PRAGMA wal_autocheckpoint = \(max(1000, configuration.walAutocheckpointPages))")
         guard journalMode?.lowercased() == "wal" else {
             throw StoreError(
                 code: SQLITE_ERROR, message: "cannot switch \(configuration.path) to WAL (journal_mode is \(journalMode ?? "unknown"))")
         }
         schemaVersion = try migrator.migrate(writer)
+
+        // Checkpoints run on a thread of their own (see Checkpointer.swift), and less often than
+        // SQLite's default: a page rewritten by many commits (the right edge of an index, the meta
+        // row) is then copied to the database file once per checkpoint, not once per 1,000 pages.
+        let thresholdPages = max(100, configuration.walAutocheckpointPages)
+        let trigger = CheckpointTrigger(queue: checkpoints, thresholdPages: thresholdPages)
+        trigger.install(on: writer)
+        // Under sustained writes the WAL may reach 4 thresholds before it restarts; once it has,
+        // its file is cut back to one threshold's worth instead of keeping its largest size.
+        let pageSize = try writer.queryOne("PRAGMA page_size")?.int(0) ?? 4096
+        try writer.execute("PRAGMA journal_size_limit = \(Int64(thresholdPages) * pageSize)")
+        let checkpointer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)
 
         var readers: [Connection] = []
         for _ in 0..<configuration.readerCount {
@@ -45,9 +54,11 @@ public final class Database: Sendable {
 
         let committer = GroupCommitter(
             connection: writer, queue: writes, statistics: statistics,
-            maxGroupSize: configuration.maxGroupSize, logger: logger)
+            maxGroupSize: configuration.maxGroupSize, checkpointTrigger: trigger, logger: logger)
         do {
             try start(name: "fg-store-writer", on: writes, ThreadHandoff(committer) { $0.run() })
+            let worker = CheckpointWorker(connection: checkpointer, queue: checkpoints, logger: logger)
+            try start(name: "fg-store-checkpoint", on: checkpoints, ThreadHandoff(worker) { $0.run() })
             for (number, reader) in readers.enumerated() {
                 let worker = ReaderWorker(connection: reader, queue: reads)
                 try start(name: "fg-store-read-\(number)", on: reads, ThreadHandoff(worker) { $0.run() })
@@ -55,6 +66,7 @@ public final class Database: Sendable {
         } catch {
             writes.close()
             reads.close()
+            checkpoints.close()
             throw error
         }
         logger.info(
@@ -69,9 +81,10 @@ public final class Database: Sendable {
         // Threads drain what is queued, close their connections and exit on their own.
         writes.close()
         reads.close()
+        checkpoints.close()
     }
 
-    private func start(name: String, on queue: JobQueue<any StoreRequest>, _ handoff: ThreadHandoff) throws(StoreError) {
+    private func start<Job>(name: String, on queue: JobQueue<Job>, _ handoff: ThreadHandoff) throws(StoreError) {
         queue.workerStarted()
         do {
             try DedicatedThread.start(name: name) { handoff.run() }
@@ -117,12 +130,14 @@ public final class Database: Sendable {
         }
     }
 
-    /// Finishes the queued reads and writes, then closes every connection (readers first, so the
-    /// writer's close checkpoints and removes the WAL). Later calls throw `StoreError.closed`.
+    /// Finishes the queued reads and writes, then closes every connection (readers and the
+    /// checkpoint thread first, so the writer's close checkpoints and removes the WAL). Later calls throw `StoreError.closed`.
     /// Idempotent; every caller returns once all is closed.
     public func close() async {
         let first = reads.close()
         await reads.waitUntilStopped()
+        checkpoints.close()
+        await checkpoints.waitUntilStopped()
         writes.close()
         await writes.waitUntilStopped()
         if first { logger.info("database closed", metadata: ["path": "\(configuration.path)"]) }

@@ -14,7 +14,7 @@ public struct DatabaseConfiguration: Sendable {
     /// SQLite page cache per connection, KiB. Readers keep hot pages across requests (no pread
     /// per lookup) as long as no write intervenes; bounded so peak RSS stays predictable.
     public var pageCacheKiB: Int = 16 * 1024
-    /// WAL size (pages) that triggers an automatic checkpoint after a commit.
+    /// WAL size (pages) after a commit that asks the checkpoint thread for a checkpoint (at least 100).
     public var walAutocheckpointPages: Int = 16_384
 
     public init(path: String) {

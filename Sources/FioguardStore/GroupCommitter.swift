@@ -10,16 +10,19 @@ final class GroupCommitter {
     private let queue: JobQueue<any StoreRequest>
     private let statistics: WriterStatistics
     private let maxGroupSize: Int
+    /// Kept alive with the connection: its WAL hook refers to it unretained.
+    private let checkpointTrigger: CheckpointTrigger
     private let logger: Logger
 
     init(
         connection: Connection, queue: JobQueue<any StoreRequest>, statistics: WriterStatistics,
-        maxGroupSize: Int, logger: Logger
+        maxGroupSize: Int, checkpointTrigger: CheckpointTrigger, logger: Logger
     ) {
         self.connection = connection
         self.queue = queue
         self.statistics = statistics
         self.maxGroupSize = maxGroupSize
+        self.checkpointTrigger = checkpointTrigger
         self.logger = logger
     }
 
@@ -40,6 +43,7 @@ final class GroupCommitter {
                 commitGroup(batch[start..<end])
                 start = end
             }
+            checkpointTrigger.checkpointOnWriterIfNeeded(connection, logger: logger)
         }
         connection.close()
         queue.workerStopped()

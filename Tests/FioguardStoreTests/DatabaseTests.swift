@@ -258,6 +258,36 @@ struct DatabaseTests {
         }
     }
 
+    /// Pages reach the database file only through checkpoints, and the automatic one is replaced
+    /// by the checkpoint thread: the file grows while the database stays open, the writer goes on,
+    /// and every row is there.
+    @Test func theCheckpointThreadCopiesTheWALWhileWritesGoOn() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir) { $0.walAutocheckpointPages = 100 }
+            let file = dir + "/store.sqlite"
+            let before = fileSize(file) ?? 0
+            let body = String(repeating: "x", count: 2000)
+            for batch in 0..<20 {
+                try await db.write { conn in
+                    for index in 0..<50 { try conn.run("INSERT INTO note (body) VALUES (?)", [.text("\(batch)-\(index) \(body)")]) }
+                }
+            }
+            // About 2 MB written: well past 100 pages of WAL, so checkpoints must have been asked for.
+            var grown = false
+            for _ in 0..<100 where !grown {
+                grown = (fileSize(file) ?? 0) > before + 1_000_000
+                if !grown { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(grown, "the database file did not grow: no checkpoint ran (\(before) -> \(fileSize(file) ?? -1) bytes)")
+            #expect(try await count("note", in: db) == 1000)
+            await db.close()
+            #expect(fileSize(dir + "/store.sqlite-wal") == nil, "the writer's close removes the WAL")
+            let reopened = try openDatabase(dir)
+            #expect(try await count("note", in: reopened) == 1000)
+            await reopened.close()
+        }
+    }
+
     @Test func inMemoryAndInvalidConfigurationsAreRefused() async throws {
         #expect(throws: StoreError.self) {
             try Database(configuration: DatabaseConfiguration(path: ":memory:"), migrations: [], logger: quietLogger)
