@@ -120,8 +120,9 @@ public final class Database: Sendable {
     }
 
     /// Checkpoints the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`),
-    /// between write groups. Throws SQLITE_BUSY if active readers kept it from finishing. Optional:
-    /// closing the last connection checkpoints too.
+    /// between write groups. Throws SQLITE_BUSY if active readers, or the checkpoint thread's own
+    /// checkpoint running at that moment, kept it from finishing. Optional: closing the last
+    /// connection checkpoints too.
     public func checkpoint() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             if !writes.enqueue(CheckpointRequest(continuation: continuation)) {
@@ -131,7 +132,8 @@ public final class Database: Sendable {
     }
 
     /// Finishes the queued reads and writes, then closes every connection (readers and the
-    /// checkpoint thread first, so the writer's close checkpoints and removes the WAL). Later calls throw `StoreError.closed`.
+    /// checkpoint thread first, so the writer's close checkpoints and removes the WAL). Later
+    /// calls throw `StoreError.closed`.
     /// Idempotent; every caller returns once all is closed.
     public func close() async {
         let first = reads.close()

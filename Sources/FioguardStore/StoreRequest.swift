@@ -74,7 +74,8 @@ final class CheckpointRequest: StoreRequest, @unchecked Sendable {
         do {
             // Columns: busy (1 if readers kept it from finishing), WAL frames, frames checkpointed.
             if let row = try connection.queryOne("PRAGMA wal_checkpoint(TRUNCATE)"), row.int(0) == 1 {
-                failure = StoreError(code: SQLITE_BUSY, message: "WAL checkpoint could not finish: readers are active")
+                failure = StoreError(
+                    code: SQLITE_BUSY, message: "WAL checkpoint could not finish: readers or another checkpoint are active")
             }
         } catch {
             failure = error
