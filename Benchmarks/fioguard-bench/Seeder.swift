@@ -45,8 +45,12 @@ enum Seeder {
             start = end
         }
         let expiresAt = Int64(Date().timeIntervalSince1970) + expiresIn
-        try await db.write { conn in
-            try conn.run("UPDATE facial_ids SET retain_until = ? WHERE retain_until = ?", [.int(expiresAt), .int(Self.expiringMarker)])
+        if expired > 0 {
+            try await db.write { conn in
+                try conn.run(
+                    "UPDATE facial_ids SET retain_until = ? WHERE status = 'active' AND retain_until = ?",
+                    [.int(expiresAt), .int(Self.expiringMarker)])
+            }
         }
         await db.close()
         return expiresAt

@@ -127,7 +127,8 @@ public final class EncodedJSON: Sendable, Hashable {
         self.tree = nil
     }
 
-    /// The value (parsed back from `bytes` when it was encoded piecewise).
+    /// The value (parsed back from `bytes` when it was encoded piecewise; for inspection and
+    /// tests: `null` if the text holds a `\u0000`, which the parser refuses).
     public var value: JSON {
         if let tree { return tree }
         return (try? JSON.parse(bytes, maxDepth: 1024)) ?? .null

@@ -39,14 +39,15 @@ final class CheckpointTrigger: @unchecked Sendable {
 
     private func committed(walPages pages: Int32) {
         if pages < requestedAt { requestedAt = 0 }  // the WAL restarted from its beginning
-        if pages >= thresholdPages.multipliedReportingOverflow(by: 4).partialValue { writerMustCheckpoint = true }
+        if pages >= (thresholdPages > Int32.max / 4 ? Int32.max : thresholdPages * 4) { writerMustCheckpoint = true }
         guard pages >= thresholdPages, pages - requestedAt >= thresholdPages else { return }
         requestedAt = pages
         _ = queue.enqueue(pages)
     }
 
-    /// Called by the writer between groups: a passive checkpoint with no write in flight copies
-    /// every frame, so the next transaction restarts the WAL.
+    /// Called by the writer between groups: with no write in flight, a passive checkpoint copies
+    /// every frame that no reader's snapshot still needs, so the next transaction can restart the
+    /// WAL (a long read can still hold that back, as with SQLite's automatic checkpoint).
     func checkpointOnWriterIfNeeded(_ connection: Connection, logger: Logger) {
         guard writerMustCheckpoint else { return }
         writerMustCheckpoint = false
@@ -65,7 +66,7 @@ struct CheckpointWorker {
 
     /// Runs until the queue is closed and drained, then closes the connection.
     func run() {
-        while queue.takeBatch(max: Int.max) != nil {
+        while queue.takeBatch(max: 1 << 20) != nil {
             var walFrames: Int32 = 0
             var copied: Int32 = 0
             let rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &walFrames, &copied)

@@ -60,7 +60,7 @@ public final class Database: Sendable {
             let worker = CheckpointWorker(connection: checkpointer, queue: checkpoints, logger: logger)
             try start(name: "fg-store-checkpoint", on: checkpoints, ThreadHandoff(worker) { $0.run() })
             for (number, reader) in readers.enumerated() {
-                let worker = ReaderWorker(connection: reader, queue: reads)
+                let worker = ReaderWorker(connection: reader, queue: reads, readers: readers.count)
                 try start(name: "fg-store-read-\(number)", on: reads, ThreadHandoff(worker) { $0.run() })
             }
         } catch {

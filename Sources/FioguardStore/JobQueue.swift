@@ -32,12 +32,16 @@ final class JobQueue<Job: Sendable>: @unchecked Sendable {
         lock.withLock { jobs.count - head }
     }
 
-    /// Blocks until at least one job is queued, then takes up to `max`; nil once closed and drained.
-    func takeBatch(max: Int) -> [Job]? {
+    /// Blocks until at least one job is queued, then takes up to `max` of them, and no more than
+    /// a fair share when `workers` threads serve this queue (so queued jobs spread over idle
+    /// workers instead of waiting behind each other); nil once closed and drained.
+    func takeBatch(max: Int, sharedBy workers: Int = 1) -> [Job]? {
         lock.lock()
         defer { lock.unlock() }
         guard waitForJobs() else { return nil }
-        let end = min(jobs.count, head + max)
+        let queued = jobs.count - head
+        let share = (queued + Swift.max(1, workers) - 1) / Swift.max(1, workers)
+        let end = head + Swift.max(1, Swift.min(max, share))
         let batch = Array(jobs[head..<end])
         head = end
         compact()

@@ -40,8 +40,8 @@ public final class UnixSocketServer: Sendable {
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
     private struct Accepted: Sendable {
-        /// Outbound `Never`: answers are written with `writeAndFlush` and their promises awaited.
-        /// (A writer-less wrapper can also be dropped safely when NIO discards a connection that
+        /// Outbound `Never`: answers are written with `writeAndFlush` on the raw channel (see
+        /// `serve`). (A writer-less wrapper can also be dropped safely when NIO discards a connection that
         /// was accepted just as the server closed; a live writer would trap on deinit.)
         let channel: NIOAsyncChannel<Frame, Never>
         let peer: PeerCredentials.Value
@@ -149,14 +149,18 @@ public final class UnixSocketServer: Sendable {
                 let raw = channel.channel
                 var lastWrite: EventLoopFuture<Void>?
                 for try await frame in inbound {
+                    // The peer is gone (a write failed, or it closed): its remaining requests are
+                    // not executed, since nobody would receive their answers.
+                    guard raw.isActive else { break }
                     if let response = await handler.handle(frame, connection: info) {
                         let promise = raw.eventLoop.makePromise(of: Void.self)
                         raw.writeAndFlush(line(response, allocator: raw.allocator), promise: promise)
                         let write = promise.futureResult
                         lastWrite = write
                         // A peer that does not read its answers fills the socket, then NIO's buffer
-                        // past its high-water mark: only then wait for this write, which stops
-                        // reading from that peer (backpressure) and holds back no one else.
+                        // past its high-water mark: from then on each answer is waited for, which
+                        // stops reading from that peer (backpressure) and holds back no one else.
+                        // (The write runs on the event loop, so the check may lag by one answer.)
                         if !raw.isWritable { try await write.get() }
                     }
                 }
