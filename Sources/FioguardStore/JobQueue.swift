@@ -50,19 +50,6 @@ final class JobQueue<Job: Sendable>: @unchecked Sendable {
         return batch
     }
 
-    /// Blocks until a job is queued and takes it; nil once closed and drained.
-    func takeOne() -> Job? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard waitForJobs() else { return nil }
-        let job = jobs[head]
-        head += 1
-        compact()
-        // More work left: let another idle worker pick it up in parallel.
-        if head < jobs.count { lock.signal() }
-        return job
-    }
-
     /// Stops accepting jobs and wakes every worker; returns false if it was already closed.
     @discardableResult
     func close() -> Bool {
