@@ -3,6 +3,7 @@ import FioguardTesting
 import FioguardTransport
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 import Testing
 
@@ -101,7 +102,14 @@ struct ShutdownTests {
                             do { try await c.send(raw: Array(burst.utf8)) } catch { break outer }
                             for expected in first..<nextID {
                                 let line: [UInt8]?
-                                do { line = try await c.readLine(timeout: .seconds(20)) } catch {
+                                do {
+                                    line = try await c.readLine(timeout: .seconds(20))
+                                } catch let e as IOError where e.errnoCode == ECONNRESET {
+                                    // Requests the server had not read yet when it stopped reading
+                                    // were dropped with the connection: a reset instead of EOF,
+                                    // after every answer that was sent (checked line by line).
+                                    break outer
+                                } catch {
                                     problems.append("conn \(k): \(error)")
                                     break outer
                                 }
