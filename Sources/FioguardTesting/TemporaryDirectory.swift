@@ -50,3 +50,16 @@ public func withTimeout<T: Sendable>(
         return value
     }
 }
+
+/// Polls `body` until it returns a value, or returns nil after `timeout`. (For `JSON`, return
+/// `.none` for "not yet": `.null` is a value.)
+public func eventually<T>(
+    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(100), _ body: () async throws -> T?
+) async throws -> T? {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if let v = try await body() { return v }
+        if ContinuousClock.now >= deadline { return nil }
+        try await Task.sleep(for: interval)
+    }
+}

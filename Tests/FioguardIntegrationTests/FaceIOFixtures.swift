@@ -273,18 +273,6 @@ enum FIO {
 
     // MARK: waiting
 
-    /// Polls `body` until it returns a value, or returns nil after `timeout`.
-    static func eventually<T>(
-        timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(150), _ body: () async throws -> T?
-    ) async throws -> T? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let v = try await body() { return v }
-            if ContinuousClock.now >= deadline { return nil }
-            try await Task.sleep(for: interval)
-        }
-    }
-
     /// Polls until `condition` holds; throws with `what` after `timeout`.
     static func waitUntil(
         _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool

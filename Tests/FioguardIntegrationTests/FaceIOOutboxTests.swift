@@ -145,7 +145,7 @@ struct FaceIOOutboxTests {
             await fake.stop()
             try await FIO.enroll(client, subject: "fay", facialId: "fid-fay-0001")
             try await FIO.delete(client, subject: "fay")
-            let failing = try await FIO.eventually { () -> JSON? in
+            let failing = try await eventually { () -> JSON? in
                 let f = try await FIO.facialID(client, subject: "fay")
                 guard (f["deletion"]?["attempts"]?.intValue ?? 0) >= 1 else { return Optional<JSON>.none }
                 return f

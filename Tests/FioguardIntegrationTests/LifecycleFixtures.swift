@@ -143,19 +143,6 @@ enum Lifecycle {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Polls `body` until it returns a value, or gives up (returns nil) after `timeout`.
-    /// Beware: `JSON` is `ExpressibleByNilLiteral`, so `cond ? json : nil` is `.null`, a value;
-    /// return `.none` for "not yet".
-    static func eventually<T>(
-        timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(100), _ body: () async throws -> T?
-    ) async throws -> T? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let v = try await body() { return v }
-            if ContinuousClock.now >= deadline { return nil }
-            try await Task.sleep(for: interval)
-        }
-    }
 }
 
 extension Lifecycle {

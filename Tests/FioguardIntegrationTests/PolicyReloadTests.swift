@@ -25,7 +25,7 @@ struct PolicyReloadTests {
 
             try Self.withoutShop.write(toFile: server.policyPath, atomically: true, encoding: .utf8)
             server.signal(SIGHUP)
-            let after = try await Lifecycle.eventually(timeout: .seconds(10), every: .milliseconds(100)) { () -> JSON? in
+            let after = try await eventually(timeout: .seconds(10), every: .milliseconds(100)) { () -> JSON? in
                 let d = try await Self.decide(client, subject: "pia")
                 if d["allow"]?.boolValue == false { return d }
                 return .none
@@ -52,7 +52,7 @@ struct PolicyReloadTests {
 
             try broken.write(toFile: server.policyPath, atomically: true, encoding: .utf8)
             server.signal(SIGHUP)
-            let refused = try await Lifecycle.eventually(timeout: .seconds(10)) { () -> Bool? in
+            let refused = try await eventually(timeout: .seconds(10)) { () -> Bool? in
                 server.log.contains("policy reload refused") ? true : Bool?.none
             }
             #expect(refused == true, "the server never logged the refused reload")
@@ -66,7 +66,7 @@ struct PolicyReloadTests {
             // Fixing the file and signalling again takes effect.
             try Self.withoutShop.write(toFile: server.policyPath, atomically: true, encoding: .utf8)
             server.signal(SIGHUP)
-            let fixed = try await Lifecycle.eventually(timeout: .seconds(10)) { () -> JSON? in
+            let fixed = try await eventually(timeout: .seconds(10)) { () -> JSON? in
                 let d = try await Self.decide(client, subject: "quinn")
                 if d["allow"]?.boolValue == false { return d }
                 return .none

@@ -35,7 +35,7 @@ struct RetentionTests {
             }
 
             // Dry runs until it is due: listed with its rule, nothing changed.
-            let due = try await Lifecycle.eventually(timeout: .seconds(10), every: .milliseconds(250)) { () -> JSON? in
+            let due = try await eventually(timeout: .seconds(10), every: .milliseconds(250)) { () -> JSON? in
                 let r = try await client.call("retention.sweep", ["dryRun": true])
                 if r["expired"]?.arrayValue?.isEmpty == false { return r }
                 return .none
@@ -102,7 +102,7 @@ struct RetentionTests {
             let (_, ticket) = try await Lifecycle.authorize(client, subject: "sam")
             _ = try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-sam"])
 
-            let due = try await Lifecycle.eventually(timeout: .seconds(10), every: .milliseconds(250)) { () -> JSON? in
+            let due = try await eventually(timeout: .seconds(10), every: .milliseconds(250)) { () -> JSON? in
                 let r = try await client.call("retention.sweep", ["dryRun": true])
                 if (r["consentsExpired"]?.intValue ?? 0) > 0 { return r }
                 return .none
@@ -132,7 +132,7 @@ struct RetentionTests {
         try await Lifecycle.withServer(policy: policy) { _, client in
             let done = try await Lifecycle.enroll(client, subject: "tia", facialId: "fid-tia")
             let retainUntil = try #require(Lifecycle.date(done["retainUntil"]))
-            let swept = try await Lifecycle.eventually(timeout: .seconds(12), every: .milliseconds(200)) { () -> Date? in
+            let swept = try await eventually(timeout: .seconds(12), every: .milliseconds(200)) { () -> Date? in
                 let shown = try await client.call("facialId.show", ["subject": "tia"])
                 guard shown["facialIds"]?.arrayValue?.first?["status"]?.stringValue == "deleting" else { return nil }
                 return Lifecycle.date(shown["facialIds"]?.arrayValue?.first?["deletion"]?["requestedAt"])
@@ -156,7 +156,7 @@ struct RetentionTests {
             if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
             try await server.start()
             let again = try await server.connect()
-            let swept = try await Lifecycle.eventually(timeout: .seconds(10), every: .milliseconds(100)) { () -> JSON? in
+            let swept = try await eventually(timeout: .seconds(10), every: .milliseconds(100)) { () -> JSON? in
                 let shown = try await again.call("facialId.show", ["subject": "uma"])
                 let fid = shown["facialIds"]?.arrayValue?.first
                 if fid?["status"]?.stringValue == "deleting" { return fid }
