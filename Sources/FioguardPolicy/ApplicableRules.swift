@@ -27,9 +27,7 @@ struct ApplicableRules {
     /// Profiles that apply to any of `jurisdictions` (the union, de-duplicated) and are in force at
     /// `now` (`nil`: regardless of date).
     init(policy: Policy, jurisdictions: [Jurisdiction], now: Timestamp?) {
-        let applicable = policy.profiles.filter { p in
-            p.isInForce(at: now) && jurisdictions.contains { p.applies(to: $0) }
-        }
+        let applicable = policy.profiles(for: jurisdictions, inForceAt: now)
         profiles = applicable
 
         var age = Sourced(value: policy.defaultAgeOfConsent, rule: "minors.defaultAgeOfConsent", profile: nil)

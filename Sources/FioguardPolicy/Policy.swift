@@ -34,7 +34,11 @@ public struct Policy: Sendable {
     public internal(set) var deleteAfterRevocation: ISODuration
     public internal(set) var contact: PolicyContact?
     /// Built-in profiles with the file's `jurisdictions` entries applied, then file-only profiles.
-    public internal(set) var profiles: [JurisdictionProfile]
+    /// Set only by `seal()`, together with `profilePositions`.
+    public private(set) var profiles: [JurisdictionProfile]
+    /// Each profile code's positions in `profiles`: finding the profiles of one user is a few
+    /// lookups instead of a pass over every profile (each decision needs them).
+    private var profilePositions: [String: [Int]]
     var overrides: [JurisdictionOverride]
 
     /// The collection methods fioguard recognises as affirmative acts.
@@ -65,6 +69,7 @@ public struct Policy: Sendable {
         deleteAfterRevocation = .zero
         contact = nil
         profiles = JurisdictionProfile.builtIn
+        profilePositions = Self.positions(of: profiles)
         overrides = []
         version = ""
         canonicalJSON = .null
@@ -94,12 +99,39 @@ public struct Policy: Sendable {
             if let p = o.apply(to: nil) { merged.append(p) }
         }
         profiles = merged
+        profilePositions = Self.positions(of: merged)
         canonicalJSON = Policy.sortedKeys(makeCanonical())
         let digest = SHA256.hash(data: canonicalJSON.encoded())
         version = "sha256:" + digest.map { b in
             let h = String(b, radix: 16)
             return b < 16 ? "0" + h : h
         }.joined()
+    }
+
+    private static func positions(of profiles: [JurisdictionProfile]) -> [String: [Int]] {
+        var out: [String: [Int]] = [:]
+        for (i, p) in profiles.enumerated() { out[p.code, default: []].append(i) }
+        return out
+    }
+
+    /// The profiles that apply to any of `jurisdictions` (see `JurisdictionProfile.applies`) and
+    /// are in force at `now` (`nil`: regardless of date), once each, in policy order.
+    func profiles(for jurisdictions: [Jurisdiction], inForceAt now: Timestamp?) -> [JurisdictionProfile] {
+        var found: [Int] = []
+        for j in jurisdictions {
+            // The only codes `applies(to:)` can accept for `j`.
+            var codes = [j.country]
+            if let region = j.region { codes.append(region) }
+            if JurisdictionProfile.euEEA.contains(j.country) { codes.append("EU") }
+            for code in codes { found += profilePositions[code] ?? [] }
+        }
+        if found.count > 1 { found = Array(Set(found)).sorted() }
+        var out: [JurisdictionProfile] = []
+        for i in found {
+            let p = profiles[i]
+            if p.isInForce(at: now) && jurisdictions.contains(where: { p.applies(to: $0) }) { out.append(p) }
+        }
+        return out
     }
 
     private func makeCanonical() -> JSON {

@@ -100,4 +100,22 @@ struct JurisdictionProfileTests {
         #expect(fr?.rule("minors.ageOfConsent") == "jurisdictions.FR.minors.ageOfConsent")
         #expect(fr?.rule("consent.affirmativeMethods") == "profile:FR")
     }
+
+    /// The engine finds a user's profiles through an index by code; it must pick exactly the
+    /// profiles a pass over all of them with `applies(to:)` and `isInForce(at:)` would, in order.
+    @Test func indexedLookupMatchesAPassOverEveryProfile() {
+        let p = Fixture.policy(
+            #""jurisdictions":{"JP":{"name":"Japan","citation":"APPI","minors":{"ageOfConsent":15}},"US-IL":{"enabled":false},"IN":{"effectiveFrom":"2026-01-01"}}"#)
+        let places = ["DE", "FR", "GB", "US", "US-IL", "US-TX", "JP", "IN", "BR", "ZZ", "EU", "US-ZZ"].map(Fixture.place)
+            + [Jurisdiction(country: "DE", region: "US-IL"), Jurisdiction(country: "US", region: "EU"), Jurisdiction(country: "EU", region: nil)]
+        for j in places {
+            for at in [nil, Fixture.ts("2020-01-01T00:00:00Z"), Fixture.now] {
+                let expected = p.profiles.filter { $0.isInForce(at: at) && $0.applies(to: j) }.map(\.code)
+                #expect(PolicyEngine.applicableProfiles(j, policy: p, at: at).map(\.code) == expected, "\(j) at \(String(describing: at))")
+            }
+        }
+        #expect(PolicyEngine.applicableProfiles(Fixture.place("DE"), policy: p).map(\.code) == ["EU", "DE"])
+        #expect(PolicyEngine.applicableProfiles(Fixture.place("US-IL"), policy: p).map(\.code) == ["US"])
+        #expect(PolicyEngine.applicableProfiles(Fixture.place("JP"), policy: p).map(\.code) == ["JP"])
+    }
 }
