@@ -44,7 +44,8 @@ public final class ObjectReader {
     public func optionalString(_ key: String, maxLength: Int = 4096) throws(JSONDecodingError) -> String? {
         guard let v = value(key) else { return nil }
         guard case .string(let s) = v else { throw fail(key, "expected string, got \(v.kindName)") }
-        guard s.unicodeScalars.count <= maxLength else { throw fail(key, "longer than \(maxLength) characters") }
+        // A string has at most as many scalars as UTF-8 bytes: counting scalars only when needed.
+        guard s.utf8.count <= maxLength || s.unicodeScalars.count <= maxLength else { throw fail(key, "longer than \(maxLength) characters") }
         return s
     }
 
@@ -62,10 +63,20 @@ public final class ObjectReader {
     public func optionalText(_ key: String, maxLength: Int = 256) throws(JSONDecodingError) -> String? {
         guard let s = try optionalString(key, maxLength: maxLength) else { return nil }
         guard !s.isEmpty else { throw fail(key, "must not be empty") }
-        guard !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw fail(key, "must not contain control characters")
-        }
+        guard !Self.containsControlCharacter(s) else { throw fail(key, "must not contain control characters") }
         return s
+    }
+
+    /// Unicode general category Cc: U+0000–U+001F and U+007F–U+009F. Plain ASCII (nearly every
+    /// value) is checked byte by byte, without a Unicode property lookup per character.
+    static func containsControlCharacter(_ s: String) -> Bool {
+        var ascii = true
+        for b in s.utf8 {
+            if b < 0x20 || b == 0x7F { return true }
+            if b >= 0x80 { ascii = false }
+        }
+        if ascii { return false }
+        return s.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// One of a fixed set of strings.

@@ -118,6 +118,23 @@ import Testing
         #expect(try p.text("ok") == "Grüße")
     }
 
+    /// Plain ASCII takes a byte-wise path; anything else still gets the full Unicode check.
+    @Test func textChecksControlCharactersBeyondASCII() throws {
+        let p = try reader(#"{"c1":"Grüße\u0085","nel":"\u0085","nbsp":"a\u00a0b","emoji":"🙂 ok","utf8ctl":"é\u0001"}"#)
+        #expect(failure { _ = try p.text("c1") }?.path == "params.c1")
+        #expect(failure { _ = try p.text("nel") }?.path == "params.nel")
+        #expect(failure { _ = try p.text("utf8ctl") }?.path == "params.utf8ctl")
+        #expect(try p.text("nbsp") == "a\u{00A0}b")
+        #expect(try p.text("emoji") == "🙂 ok")
+    }
+
+    @Test func lengthLimitCountsCharactersWhenBytesExceedIt() throws {
+        let p = try reader(#"{"s":"éééé","e":"🙂🙂"}"#)
+        #expect(try p.string("s", maxLength: 4) == "éééé")
+        #expect(failure { _ = try p.string("s", maxLength: 3) }?.description == "params.s: longer than 3 characters")
+        #expect(try p.string("e", maxLength: 2) == "🙂🙂")
+    }
+
     @Test func choiceListsTheAllowedValues() throws {
         let p = try reader(#"{"trigger":"sometimes","t2":"user_action"}"#)
         let e = failure { _ = try p.choice("trigger", ["user_action", "automatic"]) }
