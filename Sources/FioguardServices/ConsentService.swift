@@ -88,7 +88,8 @@ public struct ConsentService: Sendable {
             purposes: request.purposes, collectionMethod: request.collectionMethod, noticeVersion: request.noticeVersion,
             domain: request.domain, jurisdiction: jurisdiction, age: request.age, birthDate: birthDate, guardian: request.guardian)
         let decision = PolicyEngine.decideConsent(facts, policy: policy, now: now, decisionId: Identifiers.decision())
-        let requestHash = Hex.sha256(request.canonical.encodedString())
+        // Only a request with a key is ever compared with an earlier one.
+        let requestHash = request.idempotencyKey == nil ? "" : Hex.sha256(request.canonical.encodedString())
         let subjectRef = env.pseudonymizer.subject(request.subject)
         let idempotencyKey = request.idempotencyKey.map { env.pseudonymizer.lookupHash("idempotency", $0) }
         let expiresAt = PolicyEngine.consentExpiry(recordedAt: now, jurisdiction: jurisdiction, policy: policy)
@@ -100,11 +101,10 @@ public struct ConsentService: Sendable {
         // Encoded once: stored in consent_personal and sent in the answer as the same bytes.
         let receipt = JSON.encoded(EncodedJSON(
             Self.receipt(request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller)))
-        let denied: JSON = [
-            "decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion),
-            "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code)),
-        ]
-        let deniedDetails = decision.allow ? "" : denied.encodedString()
+        let deniedDetails = decision.allow ? "" : JSON.object(JSONObject([
+            ("decisionId", .string(decision.decisionId)), ("policyVersion", .string(decision.policyVersion)),
+            ("failed", .strings(decision.reasons.filter { !$0.passed }.map(\.code))),
+        ])).encodedString()
         let details: JSON = [
             "noticeVersion": .string(request.noticeVersion), "collectionMethod": .string(request.collectionMethod),
             "domain": .string(request.domain), "country": .string(request.country), "region": .string(request.region),
