@@ -45,7 +45,9 @@ public final class ObjectReader {
         guard let v = value(key) else { return nil }
         guard case .string(let s) = v else { throw fail(key, "expected string, got \(v.kindName)") }
         // A string has at most as many scalars as UTF-8 bytes: counting scalars only when needed.
-        guard s.utf8.count <= maxLength || s.unicodeScalars.count <= maxLength else { throw fail(key, "longer than \(maxLength) characters") }
+        guard s.utf8.count <= maxLength || s.unicodeScalars.count <= maxLength else {
+            throw fail(key, "longer than \(maxLength) characters")
+        }
         return s
     }
 
