@@ -47,6 +47,17 @@ final class BenchServer {
         return 0
     }
 
+    /// CPU time the server has used so far (user + system, all threads), in seconds.
+    var cpuSeconds: Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")")
+        else { return 0 }
+        // After "pid (comm) ": state is field 3, utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     func stop() async {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }

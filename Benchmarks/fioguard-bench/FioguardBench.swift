@@ -87,9 +87,13 @@ struct FioguardBench: AsyncParsableCommand {
             path = started.socketPath
         }
         _ = try await LoadDriver(socketPath: path, connections: connections, pipeline: pipeline, seconds: 1, makeSession: session).run()
-        let result = try await LoadDriver(
+        let cpuBefore = server?.cpuSeconds
+        var result = try await LoadDriver(
             socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, makeSession: session
         ).run()
+        if let cpuBefore, let cpuAfter = server?.cpuSeconds, result.requests > 0 {
+            result.serverCPUPerCall = (cpuAfter - cpuBefore) / Double(result.requests)
+        }
         let rss = server?.peakRSS
         await server?.stop()
         return (result, rss)
@@ -102,6 +106,8 @@ struct FioguardBench: AsyncParsableCommand {
             name as NSString, r.throughput, Double(h.valueAtPercentile(50)) / 1000, Double(h.valueAtPercentile(99)) / 1000,
             Double(h.valueAtPercentile(99.9)) / 1000, Double(h.max) / 1000, r.errors)
         if let rss { line += String(format: "  peak RSS %.1f MB", Double(rss) / 1_048_576) }
+        // Server CPU per call (all its threads) steadies comparisons on a machine whose speed swings.
+        if let cpu = r.serverCPUPerCall { line += String(format: "  server CPU %.0f µs/call", cpu * 1e6) }
         print(line)
         if let b = baseline, b.throughput > 0 {
             print(String(

@@ -25,6 +25,8 @@ struct LoadDriver {
         var errors: UInt64
         var elapsedSeconds: Double
         var histogram: Histogram<UInt64>
+        /// Seconds of server CPU per request (only when the bench started the server).
+        var serverCPUPerCall: Double? = nil
         var throughput: Double { Double(requests) / elapsedSeconds }
     }
 
