@@ -47,15 +47,17 @@ final class BenchServer {
         return 0
     }
 
-    /// CPU time the server has used so far (user + system, all threads), in seconds.
-    var cpuSeconds: Double {
+    /// CPU time the server has used so far (user + system, all threads), in seconds; nil if
+    /// `/proc` cannot tell.
+    var cpuSeconds: Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
               let close = text.lastIndex(of: ")")
-        else { return 0 }
+        else { return nil }
         // After "pid (comm) ": state is field 3, utime and stime are fields 14 and 15.
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]), ticksPerSecond > 0 else { return nil }
+        return (user + system) / ticksPerSecond
     }
 
     func stop() async {

@@ -87,11 +87,11 @@ struct FioguardBench: AsyncParsableCommand {
             path = started.socketPath
         }
         _ = try await LoadDriver(socketPath: path, connections: connections, pipeline: pipeline, seconds: 1, makeSession: session).run()
-        let cpuBefore = server?.cpuSeconds
+        let cpuBefore = server.flatMap(\.cpuSeconds)
         var result = try await LoadDriver(
             socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, makeSession: session
         ).run()
-        if let cpuBefore, let cpuAfter = server?.cpuSeconds, result.requests > 0 {
+        if let cpuBefore, let cpuAfter = server.flatMap(\.cpuSeconds), result.requests > 0 {
             result.serverCPUPerCall = (cpuAfter - cpuBefore) / Double(result.requests)
         }
         let rss = server?.peakRSS
@@ -106,7 +106,8 @@ struct FioguardBench: AsyncParsableCommand {
             name as NSString, r.throughput, Double(h.valueAtPercentile(50)) / 1000, Double(h.valueAtPercentile(99)) / 1000,
             Double(h.valueAtPercentile(99.9)) / 1000, Double(h.max) / 1000, r.errors)
         if let rss { line += String(format: "  peak RSS %.1f MB", Double(rss) / 1_048_576) }
-        // Server CPU per call (all its threads) steadies comparisons on a machine whose speed swings.
+        // Server CPU per call (all its threads): a change in cost shows even where throughput is
+        // bound elsewhere (the writer's commit cycle).
         if let cpu = r.serverCPUPerCall { line += String(format: "  server CPU %.0f µs/call", cpu * 1e6) }
         print(line)
         if let b = baseline, b.throughput > 0 {
