@@ -5,10 +5,19 @@ public import FioguardStore
 /// logs, audit entries, lookups of erased subjects. The key is random per database and lives in
 /// its `meta` table, so references stay stable across restarts but mean nothing elsewhere.
 public struct Pseudonymizer: Sendable {
-    private let key: [UInt8]
+    /// HMAC-SHA256 with the key already absorbed. Each hash starts from a copy, so the key
+    /// schedule is paid once, not on every call.
+    private let keyed: KeyedMAC
 
     public init(key: [UInt8]) {
-        self.key = key
+        keyed = KeyedMAC(hmac: HMAC<SHA256>(key: SymmetricKey(data: key)))
+    }
+
+    /// `@unchecked Sendable`: swift-crypto's `HMAC` is a value type whose hash states are
+    /// copy-on-write (`isKnownUniquelyReferenced`), but it does not declare `Sendable`. The stored
+    /// value is never mutated; every caller updates its own copy, which copies the state first.
+    private struct KeyedMAC: @unchecked Sendable {
+        let hmac: HMAC<SHA256>
     }
 
     /// Loads the database's key, creating it on first start.
@@ -33,8 +42,9 @@ public struct Pseudonymizer: Sendable {
     public func lookupHash(_ kind: String, _ value: String) -> String { mac(kind + ":" + value, hexDigits: 64) }
 
     private func mac(_ text: String, hexDigits: Int) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key))
-        return Hex.encode(Array(code).prefix(hexDigits / 2))
+        var h = keyed.hmac
+        h.update(data: Array(text.utf8))
+        return Hex.encode(Array(h.finalize()).prefix(hexDigits / 2))
     }
 }
 
