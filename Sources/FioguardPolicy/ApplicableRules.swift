@@ -1,8 +1,10 @@
+import Synchronization
+
 /// The policy's values for one user after the jurisdiction profiles that apply have been folded in,
 /// strictest value per axis, each with the rule and profile that set it. Internal to the engine.
-struct ApplicableRules {
+struct ApplicableRules: Sendable {
     /// A value and where it came from.
-    struct Sourced<T> {
+    struct Sourced<T: Sendable>: Sendable {
         var value: T
         var rule: String
         var profile: String?
@@ -25,9 +27,16 @@ struct ApplicableRules {
     var deleteAfterRevocation: [Sourced<ISODuration>]
 
     /// Profiles that apply to any of `jurisdictions` (the union, de-duplicated) and are in force at
-    /// `now` (`nil`: regardless of date).
+    /// `now` (`nil`: regardless of date). The rules depend on nothing but the policy and which of
+    /// its profiles apply, so each policy keeps them per set of profiles (`RulesMemo`).
     init(policy: Policy, jurisdictions: [Jurisdiction], now: Timestamp?) {
-        let applicable = policy.profiles(for: jurisdictions, inForceAt: now)
+        let positions = policy.profilePositions(for: jurisdictions, inForceAt: now)
+        self = policy.rulesMemo.rules(for: positions) {
+            ApplicableRules(policy: policy, applicable: positions.map { policy.profiles[$0] })
+        }
+    }
+
+    private init(policy: Policy, applicable: [JurisdictionProfile]) {
         profiles = applicable
 
         var age = Sourced(value: policy.defaultAgeOfConsent, rule: "minors.defaultAgeOfConsent", profile: nil)
@@ -59,6 +68,7 @@ struct ApplicableRules {
             + applicable.compactMap { p in
                 p.affirmativeMethods.map { Sourced(value: $0, rule: p.rule("consent.affirmativeMethods"), profile: p.code) }
             }
+        effectiveMethods = methods.dropFirst().reduce(Set(methods[0].value)) { $0.intersection($1.value) }.sorted()
 
         func durations(
             _ own: ISODuration?, _ ownRule: String, _ key: String, _ path: KeyPath<JurisdictionProfile, ISODuration?>
@@ -86,10 +96,8 @@ struct ApplicableRules {
             \.deleteAfterRevocation)
     }
 
-    /// The intersection of every source's methods.
-    var effectiveMethods: [String] {
-        methods.dropFirst().reduce(Set(methods[0].value)) { $0.intersection($1.value) }.sorted()
-    }
+    /// The intersection of every source's methods, sorted (computed once with the rules).
+    private(set) var effectiveMethods: [String] = []
 
     /// The source that decides `method`: the first that excludes it, or, when all include it, the
     /// narrowest one (the policy's own on a tie).
@@ -116,5 +124,25 @@ struct ApplicableRules {
         var best: Sourced<ISODuration>?
         for c in candidates where best == nil || c.value.nominalSeconds < best!.value.nominalSeconds { best = c }
         return best
+    }
+}
+
+/// A policy's `ApplicableRules` per set of applicable profiles (their positions in
+/// `Policy.profiles`). Every decision needs them, few distinct sets ever occur, and building them
+/// (rule names, duration lists) was most of a decision's cost. Made afresh by `Policy.seal()`, so
+/// it never outlives the values it was built from.
+final class RulesMemo: Sendable {
+    private let entries = Mutex<[[Int]: ApplicableRules]>([:])
+    /// More distinct sets than any real policy has; past it the memo starts over.
+    static let capacity = 1024
+
+    func rules(for positions: [Int], build: () -> ApplicableRules) -> ApplicableRules {
+        if let hit = entries.withLock({ $0[positions] }) { return hit }
+        let rules = build()
+        entries.withLock { e in
+            if e.count >= Self.capacity { e.removeAll() }
+            e[positions] = rules
+        }
+        return rules
     }
 }

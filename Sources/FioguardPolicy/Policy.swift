@@ -39,6 +39,8 @@ public struct Policy: Sendable {
     /// Each profile code's positions in `profiles`: finding the profiles of one user is a few
     /// lookups instead of a pass over every profile (each decision needs them).
     private var profilePositions: [String: [Int]]
+    /// Rules already folded for a set of profiles; replaced by `seal()`.
+    private(set) var rulesMemo = RulesMemo()
     var overrides: [JurisdictionOverride]
 
     /// The collection methods fioguard recognises as affirmative acts.
@@ -100,6 +102,8 @@ public struct Policy: Sendable {
         }
         profiles = merged
         profilePositions = Self.positions(of: merged)
+        // Rules folded before this point may come from other values.
+        rulesMemo = RulesMemo()
         canonicalJSON = Policy.sortedKeys(makeCanonical())
         let digest = SHA256.hash(data: canonicalJSON.encoded())
         version = "sha256:" + digest.map { b in
@@ -114,24 +118,28 @@ public struct Policy: Sendable {
         return out
     }
 
-    /// The profiles that apply to any of `jurisdictions` (see `JurisdictionProfile.applies`) and
-    /// are in force at `now` (`nil`: regardless of date), once each, in policy order.
-    func profiles(for jurisdictions: [Jurisdiction], inForceAt now: Timestamp?) -> [JurisdictionProfile] {
+    /// The positions in `profiles` of the profiles that apply to any of `jurisdictions` (see
+    /// `JurisdictionProfile.applies`) and are in force at `now` (`nil`: regardless of date), once
+    /// each, in policy order.
+    func profilePositions(for jurisdictions: [Jurisdiction], inForceAt now: Timestamp?) -> [Int] {
         var found: [Int] = []
+        func add(_ code: String) {
+            guard let positions = profilePositions[code] else { return }
+            for i in positions where profiles[i].isInForce(at: now) {
+                if jurisdictions.contains(where: { profiles[i].applies(to: $0) }) { found.append(i) }
+            }
+        }
         for j in jurisdictions {
             // The only codes `applies(to:)` can accept for `j`.
-            var codes = [j.country]
-            if let region = j.region { codes.append(region) }
-            if JurisdictionProfile.euEEA.contains(j.country) { codes.append("EU") }
-            for code in codes { found += profilePositions[code] ?? [] }
+            add(j.country)
+            if let region = j.region { add(region) }
+            if JurisdictionProfile.euEEA.contains(j.country) { add("EU") }
         }
-        if found.count > 1 { found = Array(Set(found)).sorted() }
-        var out: [JurisdictionProfile] = []
-        for i in found {
-            let p = profiles[i]
-            if p.isInForce(at: now) && jurisdictions.contains(where: { p.applies(to: $0) }) { out.append(p) }
-        }
-        return out
+        // Policy order, once each (a code can be found through two jurisdictions).
+        found.sort()
+        var once: [Int] = []
+        for i in found where once.last != i { once.append(i) }
+        return once
     }
 
     private func makeCanonical() -> JSON {

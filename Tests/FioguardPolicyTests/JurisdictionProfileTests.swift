@@ -118,4 +118,32 @@ struct JurisdictionProfileTests {
         #expect(PolicyEngine.applicableProfiles(Fixture.place("US-IL"), policy: p).map(\.code) == ["US"])
         #expect(PolicyEngine.applicableProfiles(Fixture.place("JP"), policy: p).map(\.code) == ["JP"])
     }
+
+    /// Each policy keeps the rules it folded per set of applicable profiles. One policy asked
+    /// about many places and dates, in any order, must answer as a fresh policy does each time.
+    @Test func rulesKeptPerProfileSetMatchFreshlyFoldedOnes() {
+        let extra = #""minors":{"defaultAgeOfConsent":18},"jurisdictions":{"FR":{"minors":{"ageOfConsent":16}},"IN":{"effectiveFrom":"2026-01-01"}}"#
+        let shared = Fixture.policy(extra)
+        let places = ["DE", "FR", "US-IL", "US-TX", "IN", "JP", "BR", "DE", "IN", "US-IL"]
+        let dates = ["2025-12-31T23:59:59Z", "2026-01-01T00:00:00Z", "2008-10-02T00:00:00Z", "2026-01-01T00:00:00Z"]
+        for place in places {
+            for date in dates {
+                let at = Fixture.ts(date)
+                let fresh = Fixture.policy(extra)
+                let facts = Fixture.consent(place: place, age: 15)
+                #expect(
+                    PolicyEngine.decideConsent(facts, policy: shared, now: at, decisionId: "dec_1").json
+                        == PolicyEngine.decideConsent(facts, policy: fresh, now: at, decisionId: "dec_1").json,
+                    "\(place) at \(date)")
+                #expect(PolicyEngine.ageOfConsent(Fixture.place(place), policy: shared, at: at)
+                    == PolicyEngine.ageOfConsent(Fixture.place(place), policy: fresh, at: at))
+                #expect(PolicyEngine.consentExpiry(recordedAt: at, jurisdiction: Fixture.place(place), policy: shared)
+                    == PolicyEngine.consentExpiry(recordedAt: at, jurisdiction: Fixture.place(place), policy: fresh))
+            }
+        }
+        // The profile that comes into force changes the answer for the same place and policy.
+        #expect(PolicyEngine.ageOfConsent(Fixture.place("IN"), policy: shared, at: Fixture.ts(dates[0])) == (18, nil))
+        #expect(PolicyEngine.ageOfConsent(Fixture.place("IN"), policy: shared, at: Fixture.ts(dates[1])) == (18, "IN"))
+        #expect(PolicyEngine.ageOfConsent(Fixture.place("FR"), policy: shared, at: Fixture.ts(dates[1])) == (16, "FR"))
+    }
 }
