@@ -8,18 +8,33 @@ enum Identifiers {
 
     /// `prefix_` + `length` random symbols (5 bits each).
     static func make(_ prefix: String, length: Int = 24) -> String {
-        var g = SystemRandomNumberGenerator()
         var out = Array(prefix.utf8)
         out.reserveCapacity(out.count + 1 + length)
         out.append(UInt8(ascii: "_"))
-        // Twelve 5-bit symbols from each 64-bit draw: one getrandom call per 12 symbols, not per symbol.
+        // Twelve 5-bit symbols from each 64-bit word, all words drawn at once.
+        let words = randomWords((length + 11) / 12)
         var bits: UInt64 = 0
         for i in 0..<length {
-            if i % 12 == 0 { bits = g.next() }
+            if i % 12 == 0 { bits = words[i / 12] }
             out.append(alphabet[Int(bits & 31)])
             bits >>= 5
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `count` words from the system's CSPRNG. On Linux one `arc4random_buf` call (glibc: one
+    /// `getrandom` for all of them); `SystemRandomNumberGenerator` makes one call per word.
+    static func randomWords(_ count: Int) -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: count)
+        #if canImport(Glibc)
+        words.withUnsafeMutableBytes { raw in
+            if let base = raw.baseAddress { arc4random_buf(base, raw.count) }
+        }
+        #else
+        var g = SystemRandomNumberGenerator()
+        for i in words.indices { words[i] = g.next() }
+        #endif
+        return words
     }
 
     /// Time-ordered: 10 symbols of milliseconds since 1970, then 16 random ones. Consent ids are
