@@ -87,8 +87,16 @@ public struct Application: Sendable {
         }
         logger.info(
             "starting", metadata: ["version": "\(Self.version)", "policy": "\(source.description)", "policyVersion": "\(policy.version)"])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if configuration.exitWithParent {
+            // Returning means the parent is gone: shut the whole group down gracefully.
+            services.append(
+                .init(
+                    service: ParentWatchService(logger: logger), successTerminationBehavior: .gracefullyShutdownGroup,
+                    serviceName: "parent-watch"))
+        }
         var groupConfig = ServiceGroupConfiguration(
-                services: [
+                services: services + [
                     // Named explicitly: the default name is the service's description, which would
                     // dump its configuration (keys included) into the log.
                     .init(

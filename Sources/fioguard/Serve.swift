@@ -109,6 +109,7 @@ struct Serve: AsyncParsableCommand {
         config.transport.maxConnections = maxConnections
         config.transport.idleTimeoutSeconds = idleTimeout
         config.adminUIDs = adminUID.isEmpty ? nil : Set(adminUID)
+        config.exitWithParent = getenv("FIOGUARD_EXIT_WITH_PARENT").map { String(cString: $0) == "1" } ?? false
 
         do {
             try await Application(configuration: config, logger: logger).run()
