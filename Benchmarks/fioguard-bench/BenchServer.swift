@@ -29,6 +29,8 @@ final class BenchServer {
             "--log-level", "warning", "--max-connections", "4096",
         ]
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // A bench that is interrupted leaves no server behind.
+        process.environment = ProcessInfo.processInfo.environment.merging(["FIOGUARD_EXIT_WITH_PARENT": "1"]) { $1 }
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while !SocketPath.isLive(socketPath) {

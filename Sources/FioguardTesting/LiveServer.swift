@@ -55,6 +55,8 @@ public final class LiveServer: @unchecked Sendable {
         p.arguments = ["serve", "--socket", socketPath, "--database", databasePath, "--log-level", "debug"] + arguments
         var env = ProcessInfo.processInfo.environment
         env["FIOGUARD_FACEIO_API_KEY"] = nil
+        // A test process that crashes cannot stop its servers; they stop themselves.
+        env["FIOGUARD_EXIT_WITH_PARENT"] = "1"
         for (k, v) in environment { env[k] = v }
         p.environment = env
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
