@@ -47,32 +47,37 @@ struct ExitWithParentTests {
         return (sh, pid)
     }
 
-    @Test func theDaemonStopsGracefullyWhenItsStarterDies() async throws {
+    /// Starts a daemon under a shell, waits until it serves, kills the shell, then runs `check`
+    /// with the daemon's directory and pid; the daemon is killed afterwards in any case.
+    static func orphanDaemon(
+        exitWithParent: Bool, _ check: (TemporaryDirectory, Int32) async throws -> Void
+    ) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let (shell, daemon) = try Self.startUnderShell(dir, exitWithParent: true)
+        let (shell, daemon) = try startUnderShell(dir, exitWithParent: exitWithParent)
         defer { kill(daemon, SIGKILL) }
-        let live = try await eventually { Self.isServing(dir.file("fg.sock")) ? true : nil }
+        let live = try await eventually { isServing(dir.file("fg.sock")) ? true : nil }
         #expect(live == true)
         kill(shell.processIdentifier, SIGKILL)
-        let exited = try await eventually(timeout: .seconds(15)) { Self.hasExited(daemon) ? true : nil }
-        #expect(exited == true)
-        // Gracefully: the socket file is removed on the way out.
-        #expect(!FileManager.default.fileExists(atPath: dir.file("fg.sock")))
-        let log = (try? String(contentsOfFile: dir.file("server.log"), encoding: .utf8)) ?? ""
-        #expect(log.contains("the process that started fioguard has exited"))
+        try await check(dir, daemon)
+    }
+
+    @Test func theDaemonStopsGracefullyWhenItsStarterDies() async throws {
+        try await Self.orphanDaemon(exitWithParent: true) { dir, daemon in
+            let exited = try await eventually(timeout: .seconds(15)) { Self.hasExited(daemon) ? true : nil }
+            #expect(exited == true)
+            // Gracefully: the socket file is removed on the way out.
+            #expect(!FileManager.default.fileExists(atPath: dir.file("fg.sock")))
+            let log = (try? String(contentsOfFile: dir.file("server.log"), encoding: .utf8)) ?? ""
+            #expect(log.contains("the process that started fioguard has exited"))
+        }
     }
 
     @Test func withoutTheVariableTheDaemonOutlivesItsStarter() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let (shell, daemon) = try Self.startUnderShell(dir, exitWithParent: false)
-        defer { kill(daemon, SIGKILL) }
-        let live = try await eventually { Self.isServing(dir.file("fg.sock")) ? true : nil }
-        #expect(live == true)
-        kill(shell.processIdentifier, SIGKILL)
-        try await Task.sleep(for: .seconds(1))
-        #expect(!Self.hasExited(daemon))
-        #expect(Self.isServing(dir.file("fg.sock")))
+        try await Self.orphanDaemon(exitWithParent: false) { dir, daemon in
+            try await Task.sleep(for: .seconds(1))
+            #expect(!Self.hasExited(daemon))
+            #expect(Self.isServing(dir.file("fg.sock")))
+        }
     }
 }
