@@ -88,12 +88,12 @@ public struct Application: Sendable {
         logger.info(
             "starting", metadata: ["version": "\(Self.version)", "policy": "\(source.description)", "policyVersion": "\(policy.version)"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if configuration.exitWithParent {
+        if let parent = configuration.exitWithParent {
             // Returning means the parent is gone: shut the whole group down gracefully.
             services.append(
                 .init(
-                    service: ParentWatchService(logger: logger), successTerminationBehavior: .gracefullyShutdownGroup,
-                    serviceName: "parent-watch"))
+                    service: ParentWatchService(parent: parent, logger: logger),
+                    successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "parent-watch"))
         }
         var groupConfig = ServiceGroupConfiguration(
                 services: services + [

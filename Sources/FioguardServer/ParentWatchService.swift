@@ -8,8 +8,9 @@ import ServiceLifecycle
 /// so `getppid()` changes), or when the group shuts down. Registered with
 /// `.gracefullyShutdownGroup`, so its return stops the daemon as SIGTERM would.
 struct ParentWatchService: Service {
-    /// The parent at start-up.
-    let parent: pid_t = getppid()
+    /// The parent when the process started (read before the database is opened, so a parent
+    /// that dies during start-up is noticed too).
+    let parent: pid_t
     let logger: Logger
     var interval: Duration = .milliseconds(250)
 

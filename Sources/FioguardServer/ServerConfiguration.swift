@@ -26,10 +26,10 @@ public struct ServerConfiguration: Sendable {
     public var adminUIDs: Set<UInt32>?
     /// Database reader connections.
     public var readerCount: Int = 2
-    /// Stop, as on SIGTERM, once the process that started the daemon has exited
+    /// Stop, as on SIGTERM, once this process (the daemon's parent when it started) has exited
     /// (`FIOGUARD_EXIT_WITH_PARENT=1`): a test suite that dies without stopping its servers
-    /// leaves none behind.
-    public var exitWithParent: Bool = false
+    /// leaves none behind. `nil`: never.
+    public var exitWithParent: Int32?
 
     public init(socketPath: String = DefaultPaths.socket, databasePath: String = DefaultPaths.database) {
         transport = TransportConfiguration(socketPath: socketPath)

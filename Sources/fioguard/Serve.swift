@@ -83,6 +83,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // First thing: a starter that dies while the daemon opens its database is noticed too.
+        let parentAtStart = getppid()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -109,7 +111,9 @@ struct Serve: AsyncParsableCommand {
         config.transport.maxConnections = maxConnections
         config.transport.idleTimeoutSeconds = idleTimeout
         config.adminUIDs = adminUID.isEmpty ? nil : Set(adminUID)
-        config.exitWithParent = getenv("FIOGUARD_EXIT_WITH_PARENT").map { String(cString: $0) == "1" } ?? false
+        if getenv("FIOGUARD_EXIT_WITH_PARENT").map({ String(cString: $0) == "1" }) == true {
+            config.exitWithParent = parentAtStart
+        }
 
         do {
             try await Application(configuration: config, logger: logger).run()
