@@ -14,6 +14,8 @@ final class CheckpointTrigger: @unchecked Sendable {
     // fields are touched only by the WAL hook and the group committer, both on the writer thread.
     let queue: JobQueue<Int32>
     let thresholdPages: Int32
+    /// 4 thresholds (saturating): past it the writer checkpoints itself.
+    let writerThresholdPages: Int32
     /// WAL size at the last request, so that a WAL that is not restarting yet is not checkpointed
     /// again after every commit.
     private var requestedAt: Int32 = 0
@@ -25,6 +27,7 @@ final class CheckpointTrigger: @unchecked Sendable {
     init(queue: JobQueue<Int32>, thresholdPages: Int) {
         self.queue = queue
         self.thresholdPages = Int32(clamping: thresholdPages)
+        writerThresholdPages = Int32(clamping: Int64(self.thresholdPages) * 4)
     }
 
     /// Replaces `connection`'s automatic checkpoint with a request to the checkpoint thread. The
@@ -39,7 +42,7 @@ final class CheckpointTrigger: @unchecked Sendable {
 
     private func committed(walPages pages: Int32) {
         if pages < requestedAt { requestedAt = 0 }  // the WAL restarted from its beginning
-        if pages >= (thresholdPages > Int32.max / 4 ? Int32.max : thresholdPages * 4) { writerMustCheckpoint = true }
+        if pages >= writerThresholdPages { writerMustCheckpoint = true }
         guard pages >= thresholdPages, pages - requestedAt >= thresholdPages else { return }
         requestedAt = pages
         _ = queue.enqueue(pages)
@@ -67,9 +70,7 @@ struct CheckpointWorker {
     /// Runs until the queue is closed and drained, then closes the connection.
     func run() {
         while queue.takeBatch(max: 1 << 20) != nil {
-            var walFrames: Int32 = 0
-            var copied: Int32 = 0
-            let rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &walFrames, &copied)
+            let rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             // BUSY: another checkpoint was running; the next request retries.
             if rc != SQLITE_OK && rc != SQLITE_BUSY {
                 logger.warning(
