@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import FioguardStore
+import FioguardTesting
 import Testing
 
 @Suite("Database")
@@ -273,11 +274,9 @@ struct DatabaseTests {
                 }
             }
             // About 2 MB written: well past 100 pages of WAL, so checkpoints must have been asked for.
-            var grown = false
-            for _ in 0..<100 where !grown {
-                grown = (fileSize(file) ?? 0) > before + 1_000_000
-                if !grown { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let grown = try await eventually(timeout: .seconds(5), every: .milliseconds(50)) {
+                (fileSize(file) ?? 0) > before + 1_000_000 ? true : nil
+            } ?? false
             #expect(grown, "the database file did not grow: no checkpoint ran (\(before) -> \(fileSize(file) ?? -1) bytes)")
             #expect(try await count("note", in: db) == 1000)
             await db.close()
