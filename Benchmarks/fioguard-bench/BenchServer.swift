@@ -62,6 +62,16 @@ final class BenchServer {
         return (user + system) / ticksPerSecond
     }
 
+    /// Bytes the server has caused to be written to storage so far (`write_bytes` in
+    /// `/proc/PID/io`: the WAL, checkpoints into the database file); nil if `/proc` cannot tell.
+    var diskBytesWritten: Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/io", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("write_bytes:") {
+            return line.split(separator: " ").last.flatMap { Int64($0) }
+        }
+        return nil
+    }
+
     func stop() async {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }

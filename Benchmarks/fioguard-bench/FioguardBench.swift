@@ -88,11 +88,15 @@ struct FioguardBench: AsyncParsableCommand {
         }
         _ = try await LoadDriver(socketPath: path, connections: connections, pipeline: pipeline, seconds: 1, makeSession: session).run()
         let cpuBefore = server.flatMap(\.cpuSeconds)
+        let diskBefore = server.flatMap(\.diskBytesWritten)
         var result = try await LoadDriver(
             socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, makeSession: session
         ).run()
         if let cpuBefore, let cpuAfter = server.flatMap(\.cpuSeconds), result.requests > 0 {
             result.serverCPUPerCall = (cpuAfter - cpuBefore) / Double(result.requests)
+        }
+        if let diskBefore, let diskAfter = server.flatMap(\.diskBytesWritten), result.requests > 0 {
+            result.serverDiskBytesPerCall = Double(diskAfter - diskBefore) / Double(result.requests)
         }
         let rss = server?.peakRSS
         await server?.stop()
@@ -109,6 +113,9 @@ struct FioguardBench: AsyncParsableCommand {
         // Server CPU per call (all its threads): a change in cost shows even where throughput is
         // bound elsewhere (the writer's commit cycle).
         if let cpu = r.serverCPUPerCall { line += String(format: "  server CPU %.0f µs/call", cpu * 1e6) }
+        // Disk bytes per call do not swing with the machine's speed: a write's cost on disk shows
+        // in one run.
+        if let disk = r.serverDiskBytesPerCall, disk > 0 { line += String(format: "  disk %.1f KB/call", disk / 1024) }
         print(line)
         if let b = baseline, b.throughput > 0 {
             print(String(

@@ -27,6 +27,8 @@ struct LoadDriver {
         var histogram: Histogram<UInt64>
         /// Seconds of server CPU per request (only when the bench started the server).
         var serverCPUPerCall: Double? = nil
+        /// Bytes the server wrote to storage per call over the measured seconds (set by the caller).
+        var serverDiskBytesPerCall: Double? = nil
         var throughput: Double { Double(requests) / elapsedSeconds }
     }
 
