@@ -1,4 +1,4 @@
-import FioguardStore
+@testable import FioguardStore
 import Testing
 
 /// The real schema: migrates from an empty file and from every earlier version, keeps data, and
@@ -37,6 +37,39 @@ import Testing
             #expect(kept.0 == "sub_a")
             #expect(kept.1 == [1, 2, 3])
             await new.close()
+        }
+    }
+
+    /// Only subjects without a name are indexed by pseudonym (v4), and both lookups by pseudonym
+    /// use that partial index (they name it; a query that stopped implying `subject IS NULL`
+    /// would fail to prepare).
+    @Test func pseudonymLookupsUseThePartialIndex() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            let (erased, unowned) = try await db.write { c in
+                _ = try c.upsertSubject("carol", pseudonym: "sub_c", now: 1)
+                _ = try c.upsertSubject("dave", pseudonym: "sub_d", now: 1)
+                let gone = try c.upsertSubject("erin", pseudonym: "sub_e", now: 1)
+                try c.markSubjectErased(id: gone.id, now: 2)
+                return (gone.id, try c.unownedSubject(now: 3))
+            }
+            let found = try await db.read { c in
+                (try c.erasedSubject(pseudonym: "sub_e")?.id, try c.erasedSubject(pseudonym: "sub_c"),
+                 try c.queryOne("SELECT count(*) FROM subjects INDEXED BY subjects_unnamed_pseudonym WHERE subject IS NULL")?.int(0))
+            }
+            #expect(found.0 == erased)
+            #expect(found.1 == nil, "a subject with a name is not erased")
+            #expect(found.2 == 2, "the erased subject and the placeholder, no named subject")
+            #expect(try await db.write { c in try c.unownedSubject(now: 4) } == unowned, "the placeholder is found, not made again")
+
+            let plans = try await db.read { c in
+                [
+                    try c.query("EXPLAIN QUERY PLAN " + Connection.erasedSubjectSQL, [.text("sub_e")]),
+                    try c.query("EXPLAIN QUERY PLAN " + Connection.unownedSubjectSQL),
+                ].map { rows in rows.compactMap { $0.text(3) }.joined(separator: "; ") }
+            }
+            for plan in plans { #expect(plan.contains("USING INDEX subjects_unnamed_pseudonym"), "\(plan)") }
+            await db.close()
         }
     }
 

@@ -92,10 +92,15 @@ extension Connection {
 
     /// The placeholder owner of Facial IDs nobody enrolled through the sidecar.
     public func unownedSubject(now: Int64) throws(StoreError) -> Int64 {
-        if let r = try queryOne("SELECT id FROM subjects WHERE pseudonym = 'sub_unowned' LIMIT 1") { return r.int(0)! }
+        if let r = try queryOne(Self.unownedSubjectSQL) { return r.int(0)! }
         try run("INSERT INTO subjects (subject, pseudonym, created_at) VALUES (NULL, 'sub_unowned', ?)", [.int(now)])
         return lastInsertRowID
     }
+
+    /// The placeholder has no name: `subject IS NULL` makes the partial index usable (see
+    /// `erasedSubjectSQL` for INDEXED BY).
+    static let unownedSubjectSQL =
+        "SELECT id FROM subjects INDEXED BY subjects_unnamed_pseudonym WHERE pseudonym = 'sub_unowned' AND subject IS NULL LIMIT 1"
 }
 
 extension DeletionJobRow {

@@ -19,11 +19,16 @@ extension Connection {
 
     /// The most recently erased subject with this pseudonym (makes `subject.erase` idempotent).
     public func erasedSubject(pseudonym: String) throws(StoreError) -> SubjectRow? {
-        try queryOne(
-            "SELECT id, subject, pseudonym, created_at, erased_at FROM subjects WHERE pseudonym = ? AND erased_at IS NOT NULL ORDER BY id DESC LIMIT 1",
-            [.text(pseudonym)]
-        ).map(SubjectRow.init)
+        try queryOne(Self.erasedSubjectSQL, [.text(pseudonym)]).map(SubjectRow.init)
     }
+
+    /// Erasure clears the name, so `subject IS NULL` makes the partial index usable. INDEXED BY:
+    /// without statistics SQLite would rather walk every NULL of the unique index on `subject`
+    /// (each erased subject), and if the index could not be used the statement would not prepare.
+    static let erasedSubjectSQL = """
+        SELECT id, subject, pseudonym, created_at, erased_at FROM subjects INDEXED BY subjects_unnamed_pseudonym
+        WHERE pseudonym = ? AND subject IS NULL AND erased_at IS NOT NULL ORDER BY id DESC LIMIT 1
+        """
 
     /// Returns the subject's row, creating it when new.
     public func upsertSubject(_ subject: String, pseudonym: String, now: Int64) throws(StoreError) -> SubjectRow {
