@@ -14,7 +14,7 @@ PYTHON     ?= python3
 EXAMPLES_VENV := examples/python/.venv
 EXAMPLES_REQS := examples/python/requirements.txt examples/python/requirements-test.txt
 
-.PHONY: deps deps-examples build run test test-swift test-examples bench demo clean
+.PHONY: deps deps-examples build run test test-swift test-examples bench callgrind demo clean
 
 deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -69,6 +69,11 @@ bench: deps
 	$(SWIFT) build -c release --product fioguard
 	$(SWIFT) build -c release --product fioguard-bench
 	$(BUILD_DIR)/release/fioguard-bench $(ARGS)
+
+# Instructions per call under callgrind: repeatable where throughput is not (README "Performance").
+callgrind: deps
+	@command -v valgrind >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind >/dev/null; }
+	SWIFT=$(SWIFT) BUILD_DIR=$(BUILD_DIR) Benchmarks/callgrind.sh $(ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)
