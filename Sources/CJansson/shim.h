@@ -29,4 +29,19 @@ static inline int fg_json_array_append_new(json_t *a, json_t *v) { return json_a
 static inline void fg_json_decref(json_t *j) { json_decref(j); }
 static inline json_type fg_json_typeof(const json_t *j) { return json_typeof(j); }
 
+/* The first occurrence of needle in haystack, or NULL (memmem is a GNU extension that Swift's
+   Glibc module does not export). */
+static inline const unsigned char *fg_find(const unsigned char *haystack, size_t haystack_len,
+                                           const unsigned char *needle, size_t needle_len) {
+    if (needle_len == 0 || haystack_len < needle_len) return NULL;
+    const unsigned char *last = haystack + (haystack_len - needle_len);
+    while (haystack <= last) {
+        const unsigned char *p = memchr(haystack, needle[0], (size_t)(last - haystack) + 1);
+        if (p == NULL) return NULL;
+        if (memcmp(p, needle, needle_len) == 0) return p;
+        haystack = p + 1;
+    }
+    return NULL;
+}
+
 #endif

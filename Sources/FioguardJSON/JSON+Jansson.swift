@@ -106,14 +106,21 @@ extension JSON {
 
     /// Compact encoding (no whitespace, no trailing newline). Non-finite doubles become `null`.
     ///
-    /// jansson encodes every value; an `.encoded` part is copied from its earlier encoding, and
-    /// only the objects and arrays around one are joined here with `{ : , }` and `[ , ]`.
+    /// jansson encodes every value. An `.encoded` part is copied from its earlier encoding: the
+    /// tree is dumped once with a marker string in each such place, and each marker's bytes are
+    /// then replaced by the part's.
     public func encoded() -> [UInt8] {
         guard containsEncoded else { return Self.dump(self) }
-        var out: [UInt8] = []
-        out.reserveCapacity(1024)
-        Self.splice(self, into: &out)
-        return out
+        var parts: [EncodedJSON] = []
+        let marked = Self.dump(self, encodedParts: &parts)
+        return Self.replaceMarkers(in: marked, with: parts) ?? {
+            // A string of the tree held a marker's exact text (it cannot happen by accident: the
+            // markers carry a per-process random nonce and a NUL). Join around each part instead.
+            var out: [UInt8] = []
+            out.reserveCapacity(marked.count)
+            Self.splice(self, into: &out)
+            return out
+        }()
     }
 
     /// Whether an `.encoded` part is somewhere in this tree.
@@ -126,6 +133,52 @@ extension JSON {
         }
     }
 
+    /// The marker for `.encoded` part `index` is the string NUL, nonce, ":", index. jansson
+    /// writes the NUL as a `\\u0000` escape, so each marker appears in the output as a quote,
+    /// the bytes of `markerBody`, the index in decimal and a closing quote.
+    private static let markerNonce: String = {
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { arc4random_buf($0.baseAddress!, $0.count) }
+        return String(words.0, radix: 36) + String(words.1, radix: 36)
+    }()
+    private static let markerBody: [UInt8] = Array("\\u0000\(markerNonce):".utf8)
+
+    static func marker(_ index: Int) -> String { "\u{0}\(markerNonce):\(index)" }
+
+    /// Each marker's bytes replaced by its part's encoding, or nil unless every marker was found
+    /// exactly once and nothing else looks like one.
+    private static func replaceMarkers(in marked: [UInt8], with parts: [EncodedJSON]) -> [UInt8]? {
+        let body = markerBody
+        var out: [UInt8] = []
+        out.reserveCapacity(marked.count + parts.reduce(0) { $0 + $1.bytes.count })
+        var expected = 0
+        let complete = marked.withUnsafeBufferPointer { m -> Bool in
+            body.withUnsafeBufferPointer { b -> Bool in
+                let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9"), quote = UInt8(ascii: "\"")
+                var copied = 0
+                while let found = fg_find(m.baseAddress! + copied, m.count - copied, b.baseAddress!, b.count) {
+                    let start = m.baseAddress!.distance(to: found) - 1
+                    var end = start + 1 + b.count
+                    var index = 0
+                    while end < m.count, m[end] >= zero, m[end] <= nine, index < parts.count {
+                        index = index * 10 + Int(m[end] - zero)
+                        end += 1
+                    }
+                    guard start >= copied, m[start] == quote, end < m.count, m[end] == quote, index == expected else { return false }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: m[copied..<start]))
+                    out.append(contentsOf: parts[index].bytes)
+                    expected += 1
+                    copied = end + 1
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: m[copied...]))
+                return true
+            }
+        }
+        return complete && expected == parts.count ? out : nil
+    }
+
+    /// Joins jansson's encodings of the pieces around each `.encoded` part (the slow way, one
+    /// dump per key and value; only used if a marker could not be told apart).
     private static func splice(_ value: JSON, into out: inout [UInt8]) {
         switch value {
         case .encoded(let e):
@@ -147,13 +200,21 @@ extension JSON {
             }
             out.append(UInt8(ascii: "]"))
         default:
-            out.append(contentsOf: dump(value))
+            var none: [EncodedJSON] = []
+            out.append(contentsOf: dump(value, encodedParts: &none))
         }
     }
 
     /// jansson's compact encoding of a tree without `.encoded` parts.
     private static func dump(_ value: JSON) -> [UInt8] {
-        let j = build(value)
+        var none: [EncodedJSON] = []
+        return dump(value, encodedParts: &none)
+    }
+
+    /// jansson's compact encoding, with a marker string for each `.encoded` part, which is
+    /// appended to `encodedParts` in the order of the output.
+    private static func dump(_ value: JSON, encodedParts: inout [EncodedJSON]) -> [UInt8] {
+        let j = build(value, encodedParts: &encodedParts)
         defer { fg_json_decref(j) }
         let flags = fg_json_dump_flags | Int(JSON_ENCODE_ANY)
         // Most answers fit a small buffer on the stack: one pass, no growing string, no strlen.
@@ -174,9 +235,13 @@ extension JSON {
         String(decoding: encoded(), as: UTF8.self)
     }
 
-    private static func build(_ value: JSON) -> UnsafeMutablePointer<json_t> {
+    private static func build(_ value: JSON, encodedParts: inout [EncodedJSON]) -> UnsafeMutablePointer<json_t> {
         switch value {
-        case .encoded(let e): return build(e.value)
+        case .encoded(let e):
+            let text = marker(encodedParts.count)
+            encodedParts.append(e)
+            let n = text.utf8.count
+            return text.withCString { json_stringn_nocheck($0, n) }
         case .null: return json_null()
         case .bool(let b): return b ? json_true() : json_false()
         case .int(let i): return json_integer(i)
@@ -186,12 +251,12 @@ extension JSON {
             return s.withCString { json_stringn_nocheck($0, n) }
         case .array(let items):
             let a = json_array()!
-            for item in items { _ = fg_json_array_append_new(a, build(item)) }
+            for item in items { _ = fg_json_array_append_new(a, build(item, encodedParts: &encodedParts)) }
             return a
         case .object(let obj):
             let o = json_object()!
             for m in obj.members {
-                let child = build(m.value)
+                let child = build(m.value, encodedParts: &encodedParts)
                 let n = m.key.utf8.count
                 _ = m.key.withCString { fg_json_object_setn_new(o, $0, n, child) }
             }

@@ -1,4 +1,4 @@
-import FioguardJSON
+@testable import FioguardJSON
 import Testing
 
 /// `JSON.encoded()`: compact, order-preserving, and read back as the same value.
@@ -151,6 +151,38 @@ import Testing
         #expect(spliced.encodedString() == plain.encodedString())
         #expect(try JSON.parse(spliced.encoded()) == plain)
         #expect(JSON.encoded(EncodedJSON(part)).encodedString() == part.encodedString())
+    }
+
+    @Test func manyPartsAtAnyDepthLandInTheirPlaces() throws {
+        // Twelve parts: two-digit marker numbers, parts inside arrays, objects and each other.
+        let parts: [JSON] = (0..<12).map { i in ["n": .int(i), "s": .string("part \(i) \u{1}é")] }
+        let inner: JSON = ["p": parts[0], "nested": .array([parts[1], "between", parts[2]])]
+        var plain = JSONObject([("inner", inner)])
+        var spliced = JSONObject([("inner", ["p": .encoded(EncodedJSON(parts[0])), "nested": .array([.encoded(EncodedJSON(parts[1])), "between", .encoded(EncodedJSON(parts[2]))])])])
+        for i in 3..<12 {
+            plain["k\(i)"] = [parts[i], .string("after \(i)")]
+            spliced["k\(i)"] = [.encoded(EncodedJSON(parts[i])), .string("after \(i)")]
+        }
+        // A part that itself holds a part.
+        plain["outer"] = ["wrapped": inner]
+        spliced["outer"] = .encoded(EncodedJSON(["wrapped": .encoded(EncodedJSON(inner))]))
+        #expect(JSON.object(spliced).encodedString() == JSON.object(plain).encodedString())
+    }
+
+    @Test func stringsThatLookLikeMarkersAreEncodedAsThemselves() {
+        // A string holding a marker's exact text, one holding it inside other text, and plain
+        // NULs: the answer must still be the full encoding (the markers are told apart, or the
+        // parts are joined the slow way).
+        for lookalike in [JSON.marker(0), JSON.marker(1), "x" + JSON.marker(0), JSON.marker(0) + "9", "\u{0}", "\u{0}0:0"] {
+            let plain: JSON = ["a": part, "s": .string(lookalike), "b": [part]]
+            let spliced: JSON = ["a": .encoded(EncodedJSON(part)), "s": .string(lookalike), "b": [.encoded(EncodedJSON(part))]]
+            #expect(spliced.encodedString() == plain.encodedString(), "\(lookalike.debugDescription)")
+        }
+        // A lookalike inside an encoded part is that part's text, not a marker.
+        let tricky: JSON = ["m": .string(JSON.marker(0))]
+        let spliced: JSON = ["t": .encoded(EncodedJSON(tricky)), "p": .encoded(EncodedJSON(part))]
+        let expected: JSON = ["t": tricky, "p": part]
+        #expect(spliced.encodedString() == expected.encodedString())
     }
 
     @Test func accessorsEqualityAndHashingLookThrough() {
