@@ -27,6 +27,27 @@ struct ConnectionTests {
         }
     }
 
+    /// The cache hashes only the ends of a long text: texts alike there but not in the middle
+    /// must still get statements of their own.
+    @Test func textsAlikeAtBothEndsAreDifferentStatements() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let pad = String(repeating: " ", count: 40)
+            let one = "SELECT" + pad + "1" + pad + "AS value", two = "SELECT" + pad + "2" + pad + "AS value"
+            let (values, hits) = try await db.read { connection in
+                var values: [Int64?] = []
+                for _ in 0..<3 {
+                    values.append(try connection.queryOne(one)?.int(0))
+                    values.append(try connection.queryOne(two)?.int(0))
+                }
+                return (values, connection.statementCacheHits)
+            }
+            #expect(values == [1, 2, 1, 2, 1, 2])
+            #expect(hits >= 4)
+            await db.close()
+        }
+    }
+
     @Test func cacheEvictsTheLeastRecentlyUsed() async throws {
         try await withTemporaryDirectory { dir in
             let db = try openDatabase(dir) { $0.statementCacheSize = 2 }
