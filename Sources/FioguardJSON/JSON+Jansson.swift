@@ -136,11 +136,8 @@ extension JSON {
     /// The marker for `.encoded` part `index` is the string NUL, nonce, ":", index. jansson
     /// writes the NUL as a `\\u0000` escape, so each marker appears in the output as a quote,
     /// the bytes of `markerBody`, the index in decimal and a closing quote.
-    private static let markerNonce: String = {
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { arc4random_buf($0.baseAddress!, $0.count) }
-        return String(words.0, radix: 36) + String(words.1, radix: 36)
-    }()
+    private static let markerNonce: String =
+        String(UInt64.random(in: .min ... .max), radix: 36) + String(UInt64.random(in: .min ... .max), radix: 36)
     private static let markerBody: [UInt8] = Array("\\u0000\(markerNonce):".utf8)
 
     static func marker(_ index: Int) -> String { "\u{0}\(markerNonce):\(index)" }
@@ -164,7 +161,11 @@ extension JSON {
                         index = index * 10 + Int(m[end] - zero)
                         end += 1
                     }
-                    guard start >= copied, m[start] == quote, end < m.count, m[end] == quote, index == expected else { return false }
+                    // A lookalike accepted here shifts every later marker's number, so the real
+                    // ones cannot all match: the count check below, or this one, then fails.
+                    guard start >= copied, m[start] == quote, end < m.count, m[end] == quote, index == expected,
+                        index < parts.count
+                    else { return false }
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: m[copied..<start]))
                     out.append(contentsOf: parts[index].bytes)
                     expected += 1

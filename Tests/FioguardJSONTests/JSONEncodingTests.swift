@@ -173,10 +173,22 @@ import Testing
         // A string holding a marker's exact text, one holding it inside other text, and plain
         // NULs: the answer must still be the full encoding (the markers are told apart, or the
         // parts are joined the slow way).
-        for lookalike in [JSON.marker(0), JSON.marker(1), "x" + JSON.marker(0), JSON.marker(0) + "9", "\u{0}", "\u{0}0:0"] {
-            let plain: JSON = ["a": part, "s": .string(lookalike), "b": [part]]
-            let spliced: JSON = ["a": .encoded(EncodedJSON(part)), "s": .string(lookalike), "b": [.encoded(EncodedJSON(part))]]
+        let lookalikes = [
+            JSON.marker(0), JSON.marker(1), JSON.marker(2), "x" + JSON.marker(0), "\"" + JSON.marker(0), "\"" + JSON.marker(2),
+            JSON.marker(0) + "9", "\u{0}", "\u{0}0:0",
+        ]
+        for lookalike in lookalikes {
+            // Before, between and after the two parts.
+            let plain: JSON = ["s0": .string(lookalike), "a": part, "s1": .string(lookalike), "b": [part], "s2": .string(lookalike)]
+            let spliced: JSON = [
+                "s0": .string(lookalike), "a": .encoded(EncodedJSON(part)), "s1": .string(lookalike),
+                "b": [.encoded(EncodedJSON(part))], "s2": .string(lookalike),
+            ]
             #expect(spliced.encodedString() == plain.encodedString(), "\(lookalike.debugDescription)")
+            // Only after the last part: a lookalike of the next number must not be taken for a part.
+            let after: JSON = ["a": .encoded(EncodedJSON(part)), "s": .string(lookalike)]
+            let afterPlain: JSON = ["a": part, "s": .string(lookalike)]
+            #expect(after.encodedString() == afterPlain.encodedString(), "\(lookalike.debugDescription)")
         }
         // A lookalike inside an encoded part is that part's text, not a marker.
         let tricky: JSON = ["m": .string(JSON.marker(0))]
