@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CSQLite
 
 /// A connection's prepared statements, kept by SQL text and evicted least-recently-used first.
@@ -15,8 +20,15 @@ final class StatementCache {
     /// differ there (verb and table, the WHERE clause). Hashing all of a ~200-byte text cost
     /// about 1,300 instructions per statement run (callgrind), more than the rest of the lookup;
     /// equality still compares the whole text, so texts sharing a hash only cost a comparison.
+    /// Both compare UTF-8 bytes, as SQLite does (String's own `==` would call two spellings of
+    /// "é" equal while their bytes hash apart).
     struct Key: Hashable {
         let text: String
+
+        static func == (a: Key, b: Key) -> Bool {
+            var (x, y) = (a.text, b.text)
+            return x.withUTF8 { p in y.withUTF8 { q in p.count == q.count && (p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0) } }
+        }
 
         func hash(into hasher: inout Hasher) {
             var text = text

@@ -44,6 +44,19 @@ struct ConnectionTests {
             }
             #expect(values == [1, 2, 1, 2, 1, 2])
             #expect(hits >= 4)
+            // Two spellings of "é" (one code point, or "e" and a combining accent) are equal
+            // Strings but different SQL bytes: each is its own statement, found again by its bytes.
+            let (composed, decomposed) = ("SELECT 'caf\u{E9}' AS value", "SELECT 'cafe\u{301}' AS value")
+            let spelled = try await db.read { connection in
+                let misses = connection.statementCacheMisses
+                let bytes = try [composed, decomposed, composed, decomposed].map { sql in
+                    try connection.queryOne(sql)?.text(0).map { Array($0.utf8) }
+                }
+                return (bytes, connection.statementCacheMisses - misses)
+            }
+            let (nfc, nfd) = (Array("caf\u{E9}".utf8), Array("cafe\u{301}".utf8))
+            #expect(spelled.0 == [nfc, nfd, nfc, nfd])
+            #expect(spelled.1 == 2, "one miss per spelling, then hits")
             await db.close()
         }
     }
