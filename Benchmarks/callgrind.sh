@@ -16,11 +16,12 @@ calls=2000
 workloads=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --calls) calls="$2"; shift 2 ;;
+        --calls) calls="${2:-}"; shift $(( $# > 1 ? 2 : 1 )) ;;
         ping|show|record) workloads+=("$1"); shift ;;
         *) echo "usage: $0 [ping|show|record ...] [--calls N]" >&2; exit 64 ;;
     esac
 done
+[[ "$calls" =~ ^[1-9][0-9]*$ ]] || { echo "$0: --calls needs a positive number" >&2; exit 64; }
 [ ${#workloads[@]} -gt 0 ] || workloads=(ping show record)
 swift="${SWIFT:-swift}"
 scratch="${BUILD_DIR:-.build}"
@@ -103,13 +104,14 @@ for workload in "${workloads[@]}"; do
     [ -S "$dir/s.sock" ] || { echo "$workload: the daemon did not start (see $dir/valgrind.log)" >&2; exit 1; }
     [ "$workload" = show ] && drive "$dir/s.sock" seed show 0
     drive "$dir/s.sock" warm "$workload" 200
-    callgrind_control --zero "$daemon" >/dev/null 2>&1
+    out=$(callgrind_control --zero "$daemon" 2>&1) || { echo "$workload: $out" >&2; exit 1; }
     drive "$dir/s.sock" measure "$workload" "$calls"
-    callgrind_control --dump "$daemon" >/dev/null 2>&1
+    out=$(callgrind_control --dump "$daemon" 2>&1) || { echo "$workload: $out" >&2; exit 1; }
     kill -TERM "$daemon"
     wait "$daemon" || true
     # The dump after zeroing is callgrind.out.1; callgrind.out is what followed it (shutdown).
-    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dir/callgrind.out.1")
+    total=$(awk '/^(summary|totals):/ { print $2; exit }' "$dir/callgrind.out.1" 2>/dev/null || true)
+    [ -n "$total" ] || { echo "$workload: callgrind wrote no profile after zeroing (see $dir)" >&2; exit 1; }
     printf '%-7s %9d instructions/call   (%d calls; profile %s)\n' \
         "$workload" $((total / calls)) "$calls" "$dir/callgrind.out.1"
 done

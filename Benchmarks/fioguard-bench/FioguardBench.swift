@@ -113,8 +113,9 @@ struct FioguardBench: AsyncParsableCommand {
         // Server CPU per call (all its threads): a change in cost shows even where throughput is
         // bound elsewhere (the writer's commit cycle).
         if let cpu = r.serverCPUPerCall { line += String(format: "  server CPU %.0f µs/call", cpu * 1e6) }
-        // Disk bytes per call do not swing with the machine's speed: a write's cost on disk shows
-        // in one run.
+        // Disk bytes per call (pages dirtied for the WAL and checkpoints) depend on the load's
+        // shape (how many writes share a commit group), not on the machine's speed: compare runs
+        // at the same connections and pipeline.
         if let disk = r.serverDiskBytesPerCall, disk > 0 { line += String(format: "  disk %.1f KB/call", disk / 1024) }
         print(line)
         if let b = baseline, b.throughput > 0 {
