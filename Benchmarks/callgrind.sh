@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per call of `fioguard serve`, counted by callgrind. Unlike throughput, which swings
-# by half on a shared VM, the count repeats to about 1% from run to run, so it shows whether a
-# change made a call cheaper.
+# by half on a shared VM, the count repeats within 1–2% from run to run (4% for ping), so it shows
+# whether a change made a call cheaper.
 #
 #   Benchmarks/callgrind.sh [ping|show|record ...] [--calls N]     (default: all three, 2000 calls)
 #
