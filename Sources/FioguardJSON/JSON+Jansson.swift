@@ -201,8 +201,7 @@ extension JSON {
             }
             out.append(UInt8(ascii: "]"))
         default:
-            var none: [EncodedJSON] = []
-            out.append(contentsOf: dump(value, encodedParts: &none))
+            out.append(contentsOf: dump(value))
         }
     }
 
