@@ -61,6 +61,7 @@ enum Hex {
 
     static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         var out: [UInt8] = []
+        out.reserveCapacity(Swift.max(64, bytes.underestimatedCount * 2))
         for b in bytes {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0f)])
