@@ -83,6 +83,42 @@ struct DatabaseTests {
         }
     }
 
+    /// Closures that each change about 750 existing pages (3 MB of statement journal) share a
+    /// group with small ones: the savepoints must still undo exactly the closure that threw,
+    /// whatever the order they ran in.
+    @Test func aLargeThrowingWriteRollsBackOnlyItself() async throws {
+        struct Refused: Error {}
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { connection in
+                for _ in 0..<3000 {
+                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text(String(repeating: "v", count: 1000))])
+                }
+            }
+            let outcomes = try await writeWhileWriterIsHeld(db, waiting: 6) { index in
+                { connection in
+                    switch index {
+                    case 0:  // about 750 pages journaled, then undone
+                        try connection.run("UPDATE note SET body = 'X' || body WHERE id <= 3000")
+                        throw Refused()
+                    case 5:  // the same, kept
+                        try connection.run("UPDATE note SET body = body || '+' WHERE id <= 3000")
+                    default:
+                        try connection.run("UPDATE note SET body = ? WHERE id = ?", [.text("kept \(index)"), .int(Int64(index * 500))])
+                    }
+                }
+            }
+            #expect(throws: Refused.self) { try outcomes[0]!.get() }
+            for index in 1...5 { #expect(throws: Never.self) { try outcomes[index]!.get() } }
+            let rows = try await db.read { try $0.query("SELECT id, body FROM note WHERE id <= 3000 ORDER BY id") }
+            #expect(rows.count == 3000)
+            #expect(rows.allSatisfy { $0.text(1)!.hasSuffix("+") && !$0.text(1)!.hasSuffix("++") && !$0.text(1)!.hasPrefix("X") })
+            for index in 1...4 { #expect(rows[index * 500 - 1].text(1)!.hasPrefix("kept \(index)")) }
+            #expect(rows[1].text(1) == String(repeating: "v", count: 1000) + "+")
+            await db.close()
+        }
+    }
+
     @Test func writerSurvivesThrowingAndFailingWrites() async throws {
         struct Refused: Error {}
         try await withTemporaryDirectory { dir in
