@@ -141,7 +141,7 @@ let package = Package(
 
         .testTarget(name: "FioguardJSONTests", dependencies: ["FioguardJSON"], swiftSettings: strict),
         .testTarget(name: "FioguardPolicyTests", dependencies: ["FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
-        .testTarget(name: "FioguardStoreTests", dependencies: ["FioguardStore", "FioguardTesting"], swiftSettings: strict),
+        .testTarget(name: "FioguardStoreTests", dependencies: ["FioguardStore", "FioguardTesting", "CSQLite"], swiftSettings: strict),
         .testTarget(name: "FioguardRPCTests", dependencies: ["FioguardRPC", "FioguardJSON"], swiftSettings: strict),
         .testTarget(name: "FioguardServicesTests", dependencies: ["FioguardServices"], swiftSettings: strict),
         .testTarget(

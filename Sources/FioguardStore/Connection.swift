@@ -27,9 +27,18 @@ public final class Connection {
 
     static let savepointName = "fioguard_write"
 
+    /// SQLite counts every allocation under a process-wide mutex unless told not to. fioguard never
+    /// asks for the counts (`sqlite3_memory_used`, heap limits), and each write closure makes
+    /// dozens of allocations (its savepoint journal keeps 1 KiB chunks), so the counting is
+    /// switched off, once, before the process's first connection opens. SQLite accepts this only
+    /// before it initializes; if something else in the process initialized it first, the
+    /// default stays, which is only slower.
+    private static let allocationCountingOff: Bool = fg_sqlite3_config_memstatus(0) == SQLITE_OK
+
     /// Opens and configures a connection: extended result codes, busy timeout, `synchronous=FULL`,
     /// `foreign_keys=ON`. Journal mode is the writer's job (it persists in the file).
     init(path: String, readOnly: Bool, configuration: DatabaseConfiguration) throws(StoreError) {
+        _ = Self.allocationCountingOff
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX  // each connection is used by one thread at a time

@@ -1,8 +1,23 @@
+import CSQLite
 import FioguardStore
 import Testing
 
 @Suite("Connection")
 struct ConnectionTests {
+    /// Counting SQLite's allocations takes a process-wide mutex per malloc and free; nothing
+    /// reads the counts, so opening a connection switches the counting off.
+    @Test func sqliteDoesNotCountAllocations() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { try $0.run("INSERT INTO note (body) VALUES ('counted?')") }
+            var current: Int64 = -1
+            var highest: Int64 = -1
+            #expect(sqlite3_status64(SQLITE_STATUS_MALLOC_COUNT, &current, &highest, 0) == SQLITE_OK)
+            #expect(current == 0)
+            await db.close()
+        }
+    }
+
     @Test func preparedStatementsAreReused() async throws {
         try await withTemporaryDirectory { dir in
             let db = try openDatabase(dir)
