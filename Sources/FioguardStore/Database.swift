@@ -56,12 +56,12 @@ public final class Database: Sendable {
             connection: writer, queue: writes, statistics: statistics,
             maxGroupSize: configuration.maxGroupSize, checkpointTrigger: trigger, logger: logger)
         do {
-            try start(name: "fg-store-writer", on: writes, ThreadHandoff(committer) { $0.run() })
+            try start(name: "fg-writer", on: writes, ThreadHandoff(committer) { $0.run() })
             let worker = CheckpointWorker(connection: checkpointer, queue: checkpoints, logger: logger)
-            try start(name: "fg-store-checkpoint", on: checkpoints, ThreadHandoff(worker) { $0.run() })
+            try start(name: "fg-checkpointer", on: checkpoints, ThreadHandoff(worker) { $0.run() })
             for (number, reader) in readers.enumerated() {
                 let worker = ReaderWorker(connection: reader, queue: reads, readers: readers.count)
-                try start(name: "fg-store-read-\(number)", on: reads, ThreadHandoff(worker) { $0.run() })
+                try start(name: "fg-reader-\(number)", on: reads, ThreadHandoff(worker) { $0.run() })
             }
         } catch {
             writes.close()

@@ -9,25 +9,35 @@ import CSQLite
 /// SQLite's blocking calls never run on a Swift concurrency or NIO thread.
 enum DedicatedThread {
     private final class Entry: Sendable {
+        let name: String
         let body: @Sendable () -> Void
-        init(body: @escaping @Sendable () -> Void) { self.body = body }
+        init(name: String, body: @escaping @Sendable () -> Void) {
+            self.name = name
+            self.body = body
+        }
+
+        func run() {
+            fg_name_current_thread(name)
+            body()
+        }
     }
 
-    /// `name` only labels errors: Glibc hides pthread_setname_np behind _GNU_SOURCE.
+    /// `name` labels the thread (`top -H`, `perf`, `/proc/PID/task/*/comm`; Linux shows the first
+    /// 15 bytes) and errors.
     static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(StoreError) {
-        let entry = Unmanaged.passRetained(Entry(body: body))
+        let entry = Unmanaged.passRetained(Entry(name: name, body: body))
         #if canImport(Glibc)
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
             let entry = Unmanaged<Entry>.fromOpaque(raw!).takeRetainedValue()
-            entry.body()
+            entry.run()
             return nil
         }, entry.toOpaque())
         #else
         var thread: pthread_t?
         let rc = pthread_create(&thread, nil, { raw in
             let entry = Unmanaged<Entry>.fromOpaque(raw).takeRetainedValue()
-            entry.body()
+            entry.run()
             return nil
         }, entry.toOpaque())
         #endif

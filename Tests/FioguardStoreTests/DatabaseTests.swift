@@ -29,6 +29,36 @@ struct DatabaseTests {
         }
     }
 
+    #if os(Linux)
+    /// The store's threads carry names, so `top -H` and per-thread CPU figures can tell them apart.
+    @Test func storeThreadsAreNamed() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir) { $0.readerCount = 2 }
+            let expected: Set = ["fg-writer", "fg-checkpointer", "fg-reader-0", "fg-reader-1"]
+            // Each thread names itself as it starts, so the last may still be on its way.
+            try await poll(timeout: .seconds(10)) { expected.isSubset(of: threadNames()) }
+            await db.close()
+        }
+    }
+
+    private func threadNames() -> Set<String> {
+        var names: Set<String> = []
+        guard let tasks = opendir("/proc/self/task") else { return names }
+        defer { closedir(tasks) }
+        while let entry = readdir(tasks) {
+            let tid = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard let file = fopen("/proc/self/task/\(tid)/comm", "r") else { continue }
+            var line = [UInt8](repeating: 0, count: 64)
+            let n = fread(&line, 1, line.count, file)
+            fclose(file)
+            names.insert(String(decoding: line[..<n].prefix { $0 != 0 && $0 != 10 }, as: UTF8.self))
+        }
+        return names
+    }
+    #endif
+
     @Test func waitingWritesCommitInOneGroup() async throws {
         try await withTemporaryDirectory { dir in
             let db = try openDatabase(dir)
