@@ -239,18 +239,18 @@ public struct ConsentService: Sendable {
         let subjectRef = env.pseudonymizer.subject(subject)
         let notBefore = now.adding(policy.deleteAfterRevocation)
         return try await env.database.write { conn in
-            guard let row = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
-            let active = try conn.activeConsents(subjectID: row.id)
+            guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            let active = try conn.activeConsents(subjectID: subjectID)
             let wanted = Set(purposes ?? active.map(\.purpose))
             let revoking = active.filter { wanted.contains($0.purpose) }
             try Self.revoke(
-                conn, subjectID: row.id, rows: revoking, kind: "revoked", reason: reason ?? "revoked by the subject", now: now)
+                conn, subjectID: subjectID, rows: revoking, kind: "revoked", reason: reason ?? "revoked by the subject", now: now)
             let revokedPurposes = revoking.map(\.purpose)
             var deletions: [Deletion] = []
             if revokedPurposes.contains("authentication") {
-                try conn.voidTickets(subjectID: row.id, now: now.secondsSinceEpoch)
+                try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
                 deletions = try FacialIDService.tombstoneAll(
-                    conn, subjectID: row.id, reason: "consent_revoked", now: now, notBefore: notBefore, env: env, caller: caller)
+                    conn, subjectID: subjectID, reason: "consent_revoked", now: now, notBefore: notBefore, env: env, caller: caller)
             }
             try AuditTrail.append(
                 conn, at: now.secondsSinceEpoch, action: "consent.revoked", subjectRef: subjectRef, caller: caller,
@@ -279,9 +279,9 @@ public struct ConsentService: Sendable {
 
     public func status(subject: String) async throws -> JSON {
         try await env.database.read { conn in
-            guard let row = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
-            let active = try conn.activeConsents(subjectID: row.id)
-            let events = try conn.consentEvents(subjectID: row.id)
+            guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            let active = try conn.activeConsents(subjectID: subjectID)
+            let events = try conn.consentEvents(subjectID: subjectID)
             var grants: [String: ConsentEventRow] = [:]
             for e in events where e.kind == "granted" { grants[e.consentID] = e }
             var activeByConsent: [(String, [String], ConsentStateRow)] = []

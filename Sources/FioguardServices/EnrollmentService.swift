@@ -33,14 +33,14 @@ public struct EnrollmentService: Sendable {
         let jurisdiction = Jurisdiction(country: r.country, region: r.region)
         let decisionID = Identifiers.decision()
         return try await env.database.write { conn in
-            let subject = try conn.subject(named: r.subject)
+            let subjectID = try conn.subjectID(named: r.subject)
             var consent: ActiveConsent?
             var enrolled = 0
             var locale: String?
-            if let subject {
-                consent = try ConsentService.activeAuthenticationConsent(conn, subjectID: subject.id)
-                enrolled = try conn.facialIDs(subjectID: subject.id).filter { $0.status == "active" }.count
-                if let c = try conn.activeConsents(subjectID: subject.id).first(where: { $0.purpose == "authentication" }) {
+            if let subjectID {
+                consent = try ConsentService.activeAuthenticationConsent(conn, subjectID: subjectID)
+                enrolled = try conn.facialIDs(subjectID: subjectID).filter { $0.status == "active" }.count
+                if let c = try conn.activeConsents(subjectID: subjectID).first(where: { $0.purpose == "authentication" }) {
                     locale = try conn.personalConsentData(consentID: c.consentID).flatMap { try? JSON.parse($0) }?["locale"]?.stringValue
                 }
             }
@@ -48,11 +48,11 @@ public struct EnrollmentService: Sendable {
                 domain: r.domain, jurisdiction: jurisdiction, trigger: r.trigger, consent: consent, activeFacialIdCount: enrolled)
             let decision = PolicyEngine.decideEnrollment(facts, policy: policy, now: now, decisionId: decisionID)
             guard case .object(var result) = decision.json else { return decision.json }
-            if decision.allow, let subject {
+            if decision.allow, let subjectID {
                 let ticket = Identifiers.ticket()
                 let expires = now.adding(policy.ticketTTL)
                 try conn.insertTicket(
-                    hash: Hex.sha256(ticket), subjectID: subject.id, decisionID: decisionID, country: r.country, region: r.region,
+                    hash: Hex.sha256(ticket), subjectID: subjectID, decisionID: decisionID, country: r.country, region: r.region,
                     issuedAt: now.secondsSinceEpoch, expiresAt: expires.secondsSinceEpoch)
                 result["ticket"] = .string(ticket)
                 result["ticketExpiresAt"] = .string(expires.rfc3339)

@@ -32,9 +32,9 @@ public struct FacialIDService: Sendable {
         let policy = env.policy.current
         let now = env.now()
         return try await env.database.read { conn in
-            guard let row = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
-            let ids = try conn.facialIDs(subjectID: row.id)
-            let active = try conn.activeConsents(subjectID: row.id)
+            guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            let ids = try conn.facialIDs(subjectID: subjectID)
+            let active = try conn.activeConsents(subjectID: subjectID)
             var consent: JSON = .null
             if let first = active.first {
                 let same = active.filter { $0.consentID == first.consentID }
@@ -122,8 +122,8 @@ public struct FacialIDService: Sendable {
         return try await env.database.write { conn in
             var rows: [FacialIDRow]
             if let subject {
-                guard let s = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
-                rows = try conn.facialIDs(subjectID: s.id)
+                guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }
+                rows = try conn.facialIDs(subjectID: subjectID)
                 if let fidHash { rows = rows.filter { r in r.facialID.map { env.pseudonymizer.lookupHash("facialId", $0) } == fidHash } }
             } else if let fidHash, let r = try conn.facialID(hash: fidHash) {
                 rows = [r]
@@ -157,8 +157,8 @@ public struct FacialIDService: Sendable {
         let now = env.now()
         let subjectRef = env.pseudonymizer.subject(subject)
         return try await env.database.write { conn in
-            guard let s = try conn.subject(named: subject) else { throw ServiceError.notFound("unknown subject") }
-            var rows = try conn.facialIDs(subjectID: s.id)
+            guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }
+            var rows = try conn.facialIDs(subjectID: subjectID)
             if let facialID {
                 rows = rows.filter { $0.facialID == facialID }
                 guard !rows.isEmpty else { throw ServiceError.notFound("the subject has no such Facial ID") }
@@ -173,7 +173,7 @@ public struct FacialIDService: Sendable {
                     details: ["queued": .int(queued), "reason": .string(reason.map { String($0.prefix(256)) })])
             }
             let ids = Set(rows.map(\.id))
-            return try conn.facialIDs(subjectID: s.id).filter { ids.contains($0.id) }.map(Deletion.init)
+            return try conn.facialIDs(subjectID: subjectID).filter { ids.contains($0.id) }.map(Deletion.init)
         }
     }
 

@@ -20,7 +20,7 @@ public struct SubjectService: Sendable {
         let now = env.now()
         let subjectRef = env.pseudonymizer.subject(subject)
         return try await env.database.write { conn in
-            guard let row = try conn.subject(named: subject) else {
+            guard let subjectID = try conn.subjectID(named: subject) else {
                 // Idempotent: a retry after a lost answer finds the earlier erasure by pseudonym.
                 if let earlier = try conn.erasedSubject(pseudonym: subjectRef) {
                     let deletions = try conn.facialIDs(subjectID: earlier.id).map(Deletion.init)
@@ -28,15 +28,15 @@ public struct SubjectService: Sendable {
                 }
                 throw ServiceError.notFound("unknown subject")
             }
-            let active = try conn.activeConsents(subjectID: row.id)
-            try ConsentService.revoke(conn, subjectID: row.id, rows: active, kind: "revoked", reason: "account erased", now: now)
-            try conn.voidTickets(subjectID: row.id, now: now.secondsSinceEpoch)
+            let active = try conn.activeConsents(subjectID: subjectID)
+            try ConsentService.revoke(conn, subjectID: subjectID, rows: active, kind: "revoked", reason: "account erased", now: now)
+            try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
             let deletions = try FacialIDService.tombstoneAll(
-                conn, subjectID: row.id, reason: "account_erased", now: now, notBefore: now, env: env, caller: caller)
-            try conn.erasePersonalConsentData(subjectID: row.id)
-            try conn.eraseIdempotencyEntries(subjectID: row.id)
-            try conn.eraseFacialIDValues(subjectID: row.id)
-            try conn.markSubjectErased(id: row.id, now: now.secondsSinceEpoch)
+                conn, subjectID: subjectID, reason: "account_erased", now: now, notBefore: now, env: env, caller: caller)
+            try conn.erasePersonalConsentData(subjectID: subjectID)
+            try conn.eraseIdempotencyEntries(subjectID: subjectID)
+            try conn.eraseFacialIDValues(subjectID: subjectID)
+            try conn.markSubjectErased(id: subjectID, now: now.secondsSinceEpoch)
             try AuditTrail.append(
                 conn, at: now.secondsSinceEpoch, action: "subject.erased", subjectRef: subjectRef, caller: caller,
                 details: ["consentsRevoked": .int(Set(active.map(\.consentID)).count), "deletionsQueued": .int(deletions.count)])

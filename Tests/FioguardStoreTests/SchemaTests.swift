@@ -73,6 +73,26 @@ import Testing
         }
     }
 
+    /// Finding a subject's row id by name reads the unique index on `subject` only (it holds
+    /// the row id): the hot methods (`facialId.show`, `consent.status`, …) skip the row itself.
+    @Test func subjectIDByNameReadsOnlyTheIndex() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            let frank = try await db.write { c in
+                _ = try c.upsertSubject("eve", pseudonym: "sub_e", now: 1)
+                return try c.upsertSubject("frank", pseudonym: "sub_f", now: 1).id
+            }
+            let (found, missing, plan) = try await db.read { c in
+                (try c.subjectID(named: "frank"), try c.subjectID(named: "nobody"),
+                 try c.query("EXPLAIN QUERY PLAN " + Connection.subjectIDSQL, [.text("frank")]).compactMap { $0.text(3) }.joined(separator: "; "))
+            }
+            #expect(found == frank)
+            #expect(missing == nil)
+            #expect(plan.contains("USING COVERING INDEX"), "\(plan)")
+            await db.close()
+        }
+    }
+
     @Test func consentHistoryIsAppendOnly() async throws {
         try await withTemporaryDirectory { dir in
             let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
