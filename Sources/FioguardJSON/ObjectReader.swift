@@ -5,7 +5,9 @@
 public final class ObjectReader {
     public let path: String
     public let object: JSONObject
-    private var read: Set<String> = []
+    /// Which members an accessor asked for, by position in `object.members` (a Set of keys
+    /// cost a hash and an allocation per field, on every request).
+    private var read: [Bool]
 
     /// Fails unless `value` is an object.
     public init(_ value: JSON, path: String) throws(JSONDecodingError) {
@@ -14,6 +16,7 @@ public final class ObjectReader {
         }
         self.path = path
         self.object = o
+        self.read = Array(repeating: false, count: o.members.count)
     }
 
     public func fieldPath(_ key: String) -> String { "\(path).\(key)" }
@@ -25,9 +28,10 @@ public final class ObjectReader {
 
     /// The raw value; `nil` when absent or `null`.
     public func value(_ key: String) -> JSON? {
-        read.insert(key)
-        guard let v = object[key], !v.isNull else { return nil }
-        return v
+        guard let i = object.members.firstIndex(where: { $0.key == key }) else { return nil }
+        read[i] = true
+        let v = object.members[i].value
+        return v.isNull ? nil : v
     }
 
     public func fail(_ key: String, _ problem: String) -> JSONDecodingError {
@@ -160,7 +164,7 @@ public final class ObjectReader {
 
     /// Rejects members that no accessor read.
     public func finish() throws(JSONDecodingError) {
-        for m in object.members where !read.contains(m.key) {
+        for (i, m) in object.members.enumerated() where !read[i] {
             throw JSONDecodingError(path: fieldPath(m.key), problem: "unknown field")
         }
     }
