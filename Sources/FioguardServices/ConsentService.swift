@@ -148,16 +148,16 @@ public struct ConsentService: Sendable {
                     conn, at: at, action: "consent.denied", subjectRef: subjectRef, caller: caller, encodedDetails: deniedDetails)
                 return .denied
             }
-            let subject = try conn.upsertSubject(request.subject, pseudonym: subjectRef, now: at)
+            let subjectID = try conn.upsertSubject(request.subject, pseudonym: subjectRef, now: at)
             try conn.appendConsentEvent(
-                subjectID: subject.id, consentID: consentID, kind: "granted", purposes: purposesText, at: at, details: detailsText)
-            try conn.setPersonalConsentData(consentID: consentID, subjectID: subject.id, data: personalText)
+                subjectID: subjectID, consentID: consentID, kind: "granted", purposes: purposesText, at: at, details: detailsText)
+            try conn.setPersonalConsentData(consentID: consentID, subjectID: subjectID, data: personalText)
             for purpose in request.purposes {
                 try conn.setActiveConsent(
-                    subjectID: subject.id, purpose: purpose, consentID: consentID, grantedAt: at, expiresAt: expiresAt?.secondsSinceEpoch)
+                    subjectID: subjectID, purpose: purpose, consentID: consentID, grantedAt: at, expiresAt: expiresAt?.secondsSinceEpoch)
             }
             if let key = idempotencyKey {
-                try conn.setIdempotencyEntry(key: key, subjectID: subject.id, requestHash: requestHash, consentID: consentID)
+                try conn.setIdempotencyEntry(key: key, subjectID: subjectID, requestHash: requestHash, consentID: consentID)
             }
             try AuditTrail.append(
                 conn, at: at, action: "consent.recorded", subjectRef: subjectRef, caller: caller, encodedDetails: auditDetails)

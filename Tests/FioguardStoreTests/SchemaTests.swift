@@ -50,8 +50,8 @@ import Testing
                 _ = try c.upsertSubject("carol", pseudonym: "sub_c", now: 1)
                 _ = try c.upsertSubject("dave", pseudonym: "sub_d", now: 1)
                 let gone = try c.upsertSubject("erin", pseudonym: "sub_e", now: 1)
-                try c.markSubjectErased(id: gone.id, now: 2)
-                return (gone.id, try c.unownedSubject(now: 3))
+                try c.markSubjectErased(id: gone, now: 2)
+                return (gone, try c.unownedSubject(now: 3))
             }
             let found = try await db.read { c in
                 (try c.erasedSubject(pseudonym: "sub_e")?.id, try c.erasedSubject(pseudonym: "sub_c"),
@@ -80,7 +80,7 @@ import Testing
             let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
             let frank = try await db.write { c in
                 _ = try c.upsertSubject("eve", pseudonym: "sub_e", now: 1)
-                return try c.upsertSubject("frank", pseudonym: "sub_f", now: 1).id
+                return try c.upsertSubject("frank", pseudonym: "sub_f", now: 1)
             }
             let (found, missing, plan) = try await db.read { c in
                 (try c.subjectID(named: "frank"), try c.subjectID(named: "nobody"),
@@ -88,6 +88,7 @@ import Testing
             }
             #expect(found == frank)
             #expect(missing == nil)
+            #expect(try await db.write { c in try c.upsertSubject("frank", pseudonym: "sub_f", now: 2) } == frank, "found, not made again")
             #expect(plan.contains("USING COVERING INDEX"), "\(plan)")
             await db.close()
         }
@@ -98,7 +99,7 @@ import Testing
             let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
             try await db.write { c in
                 let s = try c.upsertSubject("bob", pseudonym: "sub_b", now: 1)
-                try c.appendConsentEvent(subjectID: s.id, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")
+                try c.appendConsentEvent(subjectID: s, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")
             }
             await #expect(throws: StoreError.self) {
                 try await db.write { c in try c.run("UPDATE consent_events SET at = 2") }

@@ -38,11 +38,11 @@ extension Connection {
         WHERE pseudonym = ? AND subject IS NULL AND erased_at IS NOT NULL ORDER BY id DESC LIMIT 1
         """
 
-    /// Returns the subject's row, creating it when new.
-    public func upsertSubject(_ subject: String, pseudonym: String, now: Int64) throws(StoreError) -> SubjectRow {
-        if let row = try self.subject(named: subject) { return row }
+    /// Returns the subject's row id, creating the row when new.
+    public func upsertSubject(_ subject: String, pseudonym: String, now: Int64) throws(StoreError) -> Int64 {
+        if let id = try subjectID(named: subject) { return id }
         try run("INSERT INTO subjects (subject, pseudonym, created_at) VALUES (?, ?, ?)", [.text(subject), .text(pseudonym), .int(now)])
-        return SubjectRow(id: lastInsertRowID, subject: subject, pseudonym: pseudonym, createdAt: now, erasedAt: nil)
+        return lastInsertRowID
     }
 
     /// Forgets the personal value; the pseudonym stays for the audit trail.
