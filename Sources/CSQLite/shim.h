@@ -13,8 +13,9 @@ static inline int fg_sqlite3_bind_blob(sqlite3_stmt *s, int i, const void *data,
     return sqlite3_bind_blob(s, i, data, n, SQLITE_TRANSIENT);
 }
 
-/* Names the calling thread (at most 15 bytes show) for top -H, perf and /proc; prctl is variadic
-   and pthread_setname_np hidden behind _GNU_SOURCE, so neither is callable from Swift. */
+/* Names the calling thread (at most 15 bytes show) for top -H, perf and /proc; Linux only, a
+   no-op elsewhere. prctl is variadic and Glibc's module hides pthread_setname_np behind
+   _GNU_SOURCE, so neither is callable from Swift. */
 static inline void fg_name_current_thread(const char *name) {
 #ifdef __linux__
     prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);

@@ -22,8 +22,8 @@ enum DedicatedThread {
         }
     }
 
-    /// `name` labels the thread (`top -H`, `perf`, `/proc/PID/task/*/comm`; Linux shows the first
-    /// 15 bytes) and errors.
+    /// `name` labels errors and, on Linux, the thread (`top -H`, `perf`, `/proc/PID/task/*/comm`
+    /// show its first 15 bytes).
     static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(StoreError) {
         let entry = Unmanaged.passRetained(Entry(name: name, body: body))
         #if canImport(Glibc)
