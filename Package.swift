@@ -143,7 +143,7 @@ let package = Package(
         .testTarget(name: "FioguardPolicyTests", dependencies: ["FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
         .testTarget(name: "FioguardStoreTests", dependencies: ["FioguardStore", "FioguardTesting", "CSQLite"], swiftSettings: strict),
         .testTarget(name: "FioguardRPCTests", dependencies: ["FioguardRPC", "FioguardJSON"], swiftSettings: strict),
-        .testTarget(name: "FioguardServicesTests", dependencies: ["FioguardServices"], swiftSettings: strict),
+        .testTarget(name: "FioguardServicesTests", dependencies: ["FioguardServices", "FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
         .testTarget(
             name: "FioguardIntegrationTests",
             dependencies: ["FioguardTesting", "FioguardServer", "FioguardFaceIO", "FioguardJSON"],

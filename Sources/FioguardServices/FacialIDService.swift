@@ -98,10 +98,21 @@ public struct FacialIDService: Sendable {
     /// dates), yet costs more than the rest of `facialId.show` (it is most of the answer's bytes):
     /// computed and encoded once per combination.
     final class RightsCache: Sendable {
-        private let entries = Mutex<[String: JSON]>([:])
+        /// A struct, not a joined string: building the string cost an allocation and more
+        /// instructions than the lookup, on every `show`.
+        private struct Key: Hashable {
+            var policyVersion: String
+            var country: String?
+            var region: String?
+            var day: Int64
+        }
+
+        private let entries = Mutex<[Key: JSON]>([:])
 
         func rights(policy: Policy, jurisdiction: Jurisdiction?, now: Timestamp) -> JSON {
-            let key = "\(policy.version)|\(jurisdiction?.country ?? "-")|\(jurisdiction?.region ?? "-")|\(now.secondsSinceEpoch / 86_400)"
+            let key = Key(
+                policyVersion: policy.version, country: jurisdiction?.country, region: jurisdiction?.region,
+                day: now.secondsSinceEpoch / 86_400)
             if let hit = entries.withLock({ $0[key] }) { return hit }
             let value = JSON.encoded(EncodedJSON(FacialIDService.rights(policy: policy, jurisdiction: jurisdiction, now: now)))
             entries.withLock { cache in
