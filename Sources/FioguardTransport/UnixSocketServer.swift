@@ -65,8 +65,7 @@ public final class UnixSocketServer: Sendable {
                 .bind(fd) { channel in
                     PeerCredentials.read(from: channel).flatMapThrowing { peer in
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(IdleStateHandler(allTimeout: .seconds(idle)))
-                        try sync.addHandler(IdleCloseHandler())
+                        try sync.addHandler(IdleCloseHandler(timeout: .seconds(idle)))
                         try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame)))
                         let async = try NIOAsyncChannel<Frame, Never>(wrappingChannelSynchronously: channel)
                         return Accepted(channel: async, peer: peer)
