@@ -143,6 +143,10 @@ let package = Package(
         .testTarget(name: "FioguardPolicyTests", dependencies: ["FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
         .testTarget(name: "FioguardStoreTests", dependencies: ["FioguardStore", "FioguardTesting", "CSQLite"], swiftSettings: strict),
         .testTarget(name: "FioguardRPCTests", dependencies: ["FioguardRPC", "FioguardJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "FioguardTransportTests",
+            dependencies: ["FioguardTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: strict),
         .testTarget(name: "FioguardServicesTests", dependencies: ["FioguardServices", "FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
         .testTarget(
             name: "FioguardIntegrationTests",

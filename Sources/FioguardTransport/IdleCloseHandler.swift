@@ -1,23 +1,37 @@
 import NIOCore
 
-/// Closes a connection that has neither received nor sent a byte for `timeout` (both directions
-/// count, as with NIO's `IdleStateHandler(allTimeout:)`, which this replaces). A write counts when
-/// it is issued: `IdleStateHandler` stamped each write's completion, through a promise and a
-/// callback made for every write, which cost more than the rest of the write path of a small
-/// answer. A peer that stops reading its answers is still closed on time: the connection stops
-/// issuing writes once its socket is full (backpressure), so nothing moves and the timer runs out.
+/// Closes a connection on which nothing has moved for `timeout`: no byte received, no answer
+/// written, and none of the answers already written drained towards the peer. It replaces NIO's
+/// `IdleStateHandler(allTimeout:)`, which made a promise and a callback for every write to note
+/// when it completed, at more cost than the rest of the write path of a small answer. Here a
+/// write counts when it is issued. When the timeout runs out while NIO still holds answer bytes
+/// for the socket, the handler notes how many and looks again one timeout later: if fewer are
+/// left, the peer is still taking them (a slow reader of a large answer) and the connection
+/// stays; if not, it is closed. So a peer that stopped reading with answers pending is closed
+/// after two timeouts, one that reads nothing and was answered in full after one. (The kernel's
+/// socket buffer is invisible here, as it was to `IdleStateHandler`.) Times come from the event
+/// loop's clock.
 final class IdleCloseHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    typealias InboundIn = NIOAny
+    typealias InboundOut = NIOAny
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = NIOAny
 
     private let timeout: TimeAmount
-    private var lastActivity = NIODeadline.now()
+    private let bufferedBytes: (any Channel) -> Int
+    private var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    /// Bytes NIO held for the socket when the handler last looked, since the last write.
+    private var bufferedAtLastLook: Int?
     private var check: Scheduled<Void>?
 
-    init(timeout: TimeAmount) {
+    /// `bufferedBytes` reads how many bytes NIO holds for the socket (a parameter for tests).
+    init(timeout: TimeAmount, bufferedBytes: @escaping (any Channel) -> Int = IdleCloseHandler.nioBufferedBytes) {
         self.timeout = timeout
+        self.bufferedBytes = bufferedBytes
+    }
+
+    static func nioBufferedBytes(_ channel: any Channel) -> Int {
+        (try? channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -39,18 +53,19 @@ final class IdleCloseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
+        bufferedAtLastLook = nil
         context.write(data, promise: promise)
     }
 
     private func start(_ context: ChannelHandlerContext) {
         guard check == nil else { return }
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
         schedule(context, in: timeout)
     }
 
@@ -67,12 +82,20 @@ final class IdleCloseHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func expire(_ context: ChannelHandlerContext) {
         guard check != nil, context.channel.isActive else { return }
-        let quiet = NIODeadline.now() - lastActivity
-        if quiet >= timeout {
-            check = nil
-            context.close(promise: nil)
-        } else {
+        let now = context.eventLoop.now
+        let quiet = now - lastActivity
+        guard quiet >= timeout else {
             schedule(context, in: timeout - quiet)
+            return
         }
+        // Answers still waiting for the socket: close only once they stopped leaving.
+        let buffered = bufferedBytes(context.channel)
+        if buffered > 0, bufferedAtLastLook.map({ buffered < $0 }) ?? true {
+            bufferedAtLastLook = buffered
+            schedule(context, in: timeout)
+            return
+        }
+        check = nil
+        context.close(promise: nil)
     }
 }

@@ -1,0 +1,137 @@
+@testable import FioguardTransport
+import NIOCore
+import NIOEmbedded
+import Testing
+
+/// The idle-close handler on an embedded channel, whose event loop's clock only moves when told.
+@Suite("Idle close")
+struct IdleCloseHandlerTests {
+    static let timeout = TimeAmount.seconds(10)
+
+    private func activeChannel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    @Test func closesAConnectionOnWhichNothingMoves() throws {
+        let channel = try activeChannel()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive, "not yet")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive, "closed at the timeout")
+    }
+
+    @Test func eachReadPushesTheDeadlineBack() throws {
+        let channel = try activeChannel()
+        for _ in 0..<3 {
+            channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+            try channel.writeInbound(ByteBuffer(string: "x"))
+        }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive, "9 s after the last read")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+    }
+
+    @Test func eachWritePushesTheDeadlineBack() throws {
+        let channel = try activeChannel()
+        for _ in 0..<3 {
+            channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+            try channel.writeOutbound(ByteBuffer(string: "answer\n"))
+        }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive, "9 s after the last write")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+    }
+
+    /// Added before the channel is active (as the server does), the timer starts at activation,
+    /// once: a second timer would close the connection early.
+    @Test func startsOnceWhenAddedBeforeActivation() throws {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(30))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(channel.isActive, "the time before activation does not count")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        try channel.writeInbound(ByteBuffer(string: "x"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        #expect(channel.isActive, "one timer, pushed back by the read")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        #expect(!channel.isActive)
+    }
+
+    @Test func leavesNoTimerBehindWhenRemovedOrClosed() throws {
+        let removed = try activeChannel()
+        let handler = try removed.pipeline.syncOperations.handler(type: IdleCloseHandler.self)
+        try removed.pipeline.syncOperations.removeHandler(handler).wait()
+        removed.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(removed.isActive, "a removed handler closes nothing")
+
+        let closed = try activeChannel()
+        try closed.close().wait()
+        closed.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(!closed.isActive)
+        #expect(try removed.finish().isClean)
+    }
+}
+
+/// NIO's buffer for the socket, as the handler sees it (an embedded channel has none).
+final class FakeBuffer: @unchecked Sendable {
+    // @unchecked: only touched on the embedded event loop's (the test's) thread.
+    var bytes = 0
+}
+
+@Suite("Idle close, answers draining")
+struct IdleCloseDrainTests {
+    private func channel(_ buffer: FakeBuffer) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(
+            IdleCloseHandler(timeout: IdleCloseHandlerTests.timeout, bufferedBytes: { _ in buffer.bytes }))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    /// A large answer leaving slowly keeps the connection, though no new answer is written.
+    @Test func aShrinkingBufferCountsAsActivity() throws {
+        let buffer = FakeBuffer()
+        let channel = try channel(buffer)
+        buffer.bytes = 1_000_000
+        try channel.writeOutbound(ByteBuffer(string: "a large answer"))
+        // At each timeout the handler looks at the buffer: the first look notes 1,000,000 bytes,
+        // each later one finds fewer.
+        for left in [1_000_000, 800_000, 500_000, 200_000] {
+            buffer.bytes = left
+            channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+            #expect(channel.isActive, "still draining at \(left) bytes")
+        }
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive, "stuck at 200,000 bytes for a whole timeout")
+    }
+
+    /// A peer that stopped reading leaves the buffer as it is: closed once the second look finds
+    /// the same bytes, two timeouts after the last write.
+    @Test func aBufferThatDoesNotMoveIsIdle() throws {
+        let buffer = FakeBuffer()
+        let channel = try channel(buffer)
+        buffer.bytes = 70_000
+        try channel.writeOutbound(ByteBuffer(string: "answer"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(19))
+        #expect(channel.isActive, "the first look only notes the buffer")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+    }
+
+    /// Once everything was handed to the socket, one timeout is enough.
+    @Test func anEmptyBufferClosesAtTheFirstTimeout() throws {
+        let buffer = FakeBuffer()
+        let channel = try channel(buffer)
+        try channel.writeOutbound(ByteBuffer(string: "answer"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(!channel.isActive)
+    }
+}
