@@ -47,9 +47,9 @@ struct IdleCloseHandlerTests {
         #expect(!channel.isActive)
     }
 
-    /// Added before the channel is active (as the server does), the timer starts at activation,
-    /// once: a second timer would close the connection early.
-    @Test func startsOnceWhenAddedBeforeActivation() throws {
+    /// Added before the channel is active (as the server does), the timer starts at activation:
+    /// one started while inactive would find the channel inactive, stop, and never close it.
+    @Test func startsAtActivationWhenAddedBefore() throws {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout))
         channel.embeddedEventLoop.advanceTime(by: .seconds(30))
@@ -63,18 +63,48 @@ struct IdleCloseHandlerTests {
         #expect(!channel.isActive)
     }
 
-    @Test func leavesNoTimerBehindWhenRemovedOrClosed() throws {
-        let removed = try activeChannel()
-        let handler = try removed.pipeline.syncOperations.handler(type: IdleCloseHandler.self)
-        try removed.pipeline.syncOperations.removeHandler(handler).wait()
-        removed.embeddedEventLoop.advanceTime(by: .seconds(60))
-        #expect(removed.isActive, "a removed handler closes nothing")
+    /// Added to a channel that is already active, it starts its timer at once.
+    @Test func startsAtOnceWhenAddedToAnActiveChannel() throws {
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(!channel.isActive)
+    }
 
-        let closed = try activeChannel()
-        try closed.close().wait()
-        closed.embeddedEventLoop.advanceTime(by: .seconds(60))
-        #expect(!closed.isActive)
-        #expect(try removed.finish().isClean)
+    @Test func aRemovedHandlerClosesNothing() throws {
+        let channel = try activeChannel()
+        let handler = try channel.pipeline.syncOperations.handler(type: IdleCloseHandler.self)
+        try channel.pipeline.syncOperations.removeHandler(handler).wait()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(channel.isActive)
+        #expect(try channel.finish().isClean)
+    }
+
+    /// Once the channel closed, the pending check is cancelled: nothing holds the handler.
+    @Test func closingReleasesTheHandler() throws {
+        let channel = EmbeddedChannel()
+        weak var released: IdleCloseHandler?
+        do {
+            let handler = IdleCloseHandler(timeout: Self.timeout)
+            released = handler
+            try channel.pipeline.syncOperations.addHandler(handler)
+        }
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.close().wait()
+        channel.embeddedEventLoop.run()
+        #expect(released == nil, "still referenced, by a check that was not cancelled")
+    }
+
+    /// The count the handler reads is NIO's: bytes written and not yet handed to the socket (on
+    /// an embedded channel, the writes not yet flushed).
+    @Test func readsNIOsBufferedByteCount() throws {
+        let channel = try activeChannel()
+        #expect(IdleCloseHandler.nioBufferedBytes(channel) == 0)
+        channel.write(ByteBuffer(string: "twelve bytes"), promise: nil)
+        #expect(IdleCloseHandler.nioBufferedBytes(channel) == 12)
+        channel.flush()
+        #expect(IdleCloseHandler.nioBufferedBytes(channel) == 0)
     }
 }
 
@@ -124,6 +154,36 @@ struct IdleCloseDrainTests {
         #expect(channel.isActive, "the first look only notes the buffer")
         channel.embeddedEventLoop.advanceTime(by: .seconds(1))
         #expect(!channel.isActive)
+    }
+
+    /// A write after the first look starts over: the buffer it left is the next baseline.
+    @Test func aWriteBetweenTheLooksStartsOver() throws {
+        let buffer = FakeBuffer()
+        let channel = try channel(buffer)
+        buffer.bytes = 1_000
+        try channel.writeOutbound(ByteBuffer(string: "answer"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))  // first look: 1,000 bytes noted
+        channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        try channel.writeOutbound(ByteBuffer(string: "another"))  // still 1,000 bytes buffered
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(channel.isActive, "10 s after the write: a first look again, not a second")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(!channel.isActive, "the second look finds the same 1,000 bytes")
+    }
+
+    /// A read between the looks pushes the next look back; the buffer must still shrink.
+    @Test func aReadBetweenTheLooksPushesTheSecondBack() throws {
+        let buffer = FakeBuffer()
+        let channel = try channel(buffer)
+        buffer.bytes = 1_000
+        try channel.writeOutbound(ByteBuffer(string: "answer"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))  // first look
+        channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        try channel.writeInbound(ByteBuffer(string: "request"))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive, "9 s after the read")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive, "10 s after the read, with the buffer unchanged")
     }
 
     /// Once everything was handed to the socket, one timeout is enough.
