@@ -33,7 +33,9 @@ import Testing
 
             let new = try Database(configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: quietLogger)
             #expect(new.schemaVersion == Self.latest)
-            let kept = try await new.read { c in (try c.subject(named: "alice")?.pseudonym, try c.meta("k")) }
+            let kept = try await new.read { c in
+                (try c.subjectID(named: "alice").flatMap { id in try c.subject(id: id) }?.pseudonym, try c.meta("k"))
+            }
             #expect(kept.0 == "sub_a")
             #expect(kept.1 == [1, 2, 3])
             await new.close()

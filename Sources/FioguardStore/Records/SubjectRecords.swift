@@ -8,13 +8,8 @@ public struct SubjectRow: Sendable {
 }
 
 extension Connection {
-    public func subject(named subject: String) throws(StoreError) -> SubjectRow? {
-        try queryOne("SELECT id, subject, pseudonym, created_at, erased_at FROM subjects WHERE subject = ?", [.text(subject)])
-            .map(SubjectRow.init)
-    }
-
     /// The row id of the subject with this name. Answered from the unique index on `subject`
-    /// alone (it holds the row id), without the row: one B-tree search fewer than `subject(named:)`.
+    /// alone (it holds the row id), without reading the row; `subject(id:)` reads the row.
     public func subjectID(named subject: String) throws(StoreError) -> Int64? {
         try queryOne(Self.subjectIDSQL, [.text(subject)])?.int(0)
     }
