@@ -355,6 +355,38 @@ struct DatabaseTests {
         }
     }
 
+    /// Writes that never pause leave the checkpoint thread always behind; the WAL must still
+    /// restart (the writer copies the rest), so its file stays within 8 thresholds and a group,
+    /// while the writes add up to more than 20 thresholds.
+    @Test func theWALRestartsUnderWritesThatNeverPause() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir) { $0.walAutocheckpointPages = 100 }
+            let body = String(repeating: "y", count: 3000)
+            let writers = 8, writesEach = 60, rowsPerWrite = 5
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<writers {
+                    group.addTask {
+                        for index in 0..<writesEach {
+                            try await db.write { conn in
+                                for row in 0..<rowsPerWrite {
+                                    try conn.run("INSERT INTO note (body) VALUES (?)", [.text("\(writer)-\(index)-\(row) \(body)")])
+                                }
+                            }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // 2,400 rows of 3 KB: about 2,400 pages, 24 thresholds. A group holds at most 8 writes
+            // of 5 rows, well under 100 pages.
+            let wal = fileSize(dir + "/store.sqlite-wal") ?? 0
+            #expect(wal > 0)
+            #expect(wal <= (800 + 100) * 4096 + 32, "the WAL never restarted: \(wal) bytes")
+            #expect(try await count("note", in: db) == Int64(writers * writesEach * rowsPerWrite))
+            await db.close()
+        }
+    }
+
     @Test func inMemoryAndInvalidConfigurationsAreRefused() async throws {
         #expect(throws: StoreError.self) {
             try Database(configuration: DatabaseConfiguration(path: ":memory:"), migrations: [], logger: quietLogger)
