@@ -13,11 +13,15 @@ import Synchronization
 /// The WAL restarts from its beginning at the writer's next transaction only once a checkpoint has
 /// copied every frame. Under sustained writes the checkpoint thread never gets there: frames keep
 /// arriving while it copies. So once the WAL holds 4 thresholds, the writer copies the rest itself,
-/// between two groups, and the WAL restarts. To keep that pause short, the writer waits until the
-/// checkpoint thread has served the request made at 4 thresholds, for which it repeats its passes
-/// until the frames that arrived during the last one are few: the writer copies those alone. (Before, the writer copied up to a threshold of frames while every write waited:
-/// the 300 ms stalls at `consent.record`'s p99.9.) A WAL of 8 thresholds makes the writer copy
-/// whatever is left, so a checkpoint thread starved of CPU cannot let the WAL grow without bound.
+/// between two groups, and the WAL restarts. To keep that pause short, the request made at 4
+/// thresholds has the checkpoint thread repeat its passes until the frames that arrived during the
+/// last one are few, and no other request is made until the writer has copied the rest: so the
+/// checkpoint thread is idle when the writer's turn comes. (Before, the writer copied up to a
+/// threshold of frames while every write waited: the 300 ms stalls at `consent.record`'s p99.9.)
+/// From 8 thresholds the writer tries after every group whatever is left, so a checkpoint thread
+/// that falls behind cannot let the WAL grow without bound. A writer's checkpoint that met the
+/// checkpoint thread's (SQLITE_BUSY: SQLite does not wait for the checkpoint lock) is tried again
+/// after the next group.
 final class CheckpointTrigger: @unchecked Sendable {
     // @unchecked: `queue`, the thresholds and the atomics are immutable or thread-safe; the other
     // fields are touched only by the WAL hook and the group committer, both on the writer thread.
@@ -31,18 +35,20 @@ final class CheckpointTrigger: @unchecked Sendable {
     /// What the checkpoint thread may leave for the writer: 1/64 of a threshold (256 pages, 1 MiB,
     /// by default).
     let remainderPages: Int32
-    /// 5 thresholds: the WAL file's size kept at a restart (`journal_size_limit`), above the about
-    /// 4 at which restarts happen under sustained writes.
+    /// 5 thresholds: a WAL file larger than that is cut back to it when the WAL restarts
+    /// (`journal_size_limit`); under sustained writes restarts come at a little over 4.
     var retainedWALPages: Int32 { Int32(clamping: Int64(thresholdPages) * 5) }
     /// WAL size after the newest commit (written by the writer, read by the checkpoint thread).
     private let latestWALPages = Atomic<Int32>(0)
-    /// Requests the checkpoint thread has served: taken, then followed by passes that ran to the end
-    /// (or that met another checkpoint).
+    /// Requests the checkpoint thread has served: taken, then followed by its passes.
     private let servedRequests = Atomic<Int>(0)
+    /// For tests and diagnostics: restarts the hook saw, and the largest WAL it saw.
+    private let restartCount = Atomic<Int>(0)
+    private let peakWALPages = Atomic<Int32>(0)
     /// Requests queued so far.
     private var madeRequests = 0
-    /// WAL size at the last request, so that a WAL that is not restarting yet is not checkpointed
-    /// again after every commit.
+    /// WAL size at the last request (or at the writer's last checkpoint), so that a WAL that is
+    /// not restarting yet is not checkpointed again after every commit.
     private var requestedAt: Int32 = 0
     /// The request made when the WAL reached 4 thresholds, until the writer has copied the rest.
     private var remainderRequest: Int?
@@ -67,23 +73,21 @@ final class CheckpointTrigger: @unchecked Sendable {
 
     /// The WAL hook's work (writer thread): `pages` is the WAL's size after the commit.
     func committed(walPages pages: Int32) {
-        latestWALPages.store(pages, ordering: .relaxed)
-        if pages < requestedAt {  // the WAL restarted from its beginning
+        let previous = latestWALPages.exchange(pages, ordering: .relaxed)
+        if pages < previous {  // the WAL restarted from its beginning (or was truncated)
+            restartCount.add(1, ordering: .relaxed)
             requestedAt = 0
             remainderRequest = nil
         }
-        if pages >= writerThresholdPages && remainderRequest == nil {
-            remainderRequest = request(pages, chaseRemainder: true)
-        } else if pages >= thresholdPages && pages - requestedAt >= thresholdPages {
-            _ = request(pages, chaseRemainder: false)
-        }
-    }
-
-    private func request(_ pages: Int32, chaseRemainder: Bool) -> Int {
-        requestedAt = pages
+        if pages > peakWALPages.load(ordering: .relaxed) { peakWALPages.store(pages, ordering: .relaxed) }
+        // While the writer waits to copy the rest, no other pass is asked for: it would hold the
+        // checkpoint lock just when the writer needs it.
+        guard remainderRequest == nil, pages >= thresholdPages, pages - requestedAt >= thresholdPages else { return }
+        let chase = pages >= writerThresholdPages
+        guard queue.enqueue(CheckpointPassRequest(chaseRemainder: chase)) else { return }  // closing
         madeRequests += 1
-        _ = queue.enqueue(CheckpointPassRequest(chaseRemainder: chaseRemainder))
-        return madeRequests
+        requestedAt = pages
+        if chase { remainderRequest = madeRequests }
     }
 
     /// The WAL's size after the newest commit, for the checkpoint thread.
@@ -95,26 +99,34 @@ final class CheckpointTrigger: @unchecked Sendable {
         servedRequests.add(count, ordering: .releasing)
     }
 
-    /// Whether the writer should checkpoint now, between groups (writer thread): the WAL holds 4
-    /// thresholds and the pass asked for then has finished, or it holds 8.
+    /// Whether the writer should checkpoint now, between groups (writer thread): the request made
+    /// at 4 thresholds has been served, or the WAL holds 8.
     func writerShouldCheckpoint() -> Bool {
-        let pages = currentWALPages
-        if let request = remainderRequest, servedRequests.load(ordering: .acquiring) >= request {
-            // Asked again if the WAL still holds 4 thresholds after this checkpoint (a long read
-            // kept it from restarting).
-            remainderRequest = nil
-            return true
-        }
-        return pages >= backstopPages
+        if let request = remainderRequest, servedRequests.load(ordering: .acquiring) >= request { return true }
+        return currentWALPages >= backstopPages
+    }
+
+    /// The writer's checkpoint returned `code` (writer thread). Done: the next request waits for
+    /// another threshold of growth, in case a long read keeps the WAL from restarting. Busy: the
+    /// writer tries again after the next group.
+    func writerCheckpointed(_ code: Int32) {
+        guard code != SQLITE_BUSY else { return }
+        remainderRequest = nil
+        requestedAt = currentWALPages
+    }
+
+    /// Restarts of the WAL the hook has seen, and the largest WAL size after a commit.
+    var walHistory: (restarts: Int, peakPages: Int32) {
+        (restartCount.load(ordering: .relaxed), peakWALPages.load(ordering: .relaxed))
     }
 
     /// Called by the writer between groups: with no write in flight, a passive checkpoint copies
     /// every frame that no reader's snapshot still needs, so the next transaction can restart the
-    /// WAL (a long read can still hold that back, as with SQLite's automatic checkpoint). If the
-    /// checkpoint thread is in a pass right now, this one returns at once (BUSY).
+    /// WAL (a long read can still hold that back, as with SQLite's automatic checkpoint).
     func checkpointOnWriterIfNeeded(_ connection: Connection, logger: Logger) {
         guard writerShouldCheckpoint() else { return }
-        let rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        let rc = sqlite3_wal_checkpoint_v2(connection.handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        writerCheckpointed(rc)
         if rc != SQLITE_OK && rc != SQLITE_BUSY {
             logger.warning("WAL checkpoint on the writer failed", metadata: ["code": "\(rc)"])
         }
@@ -124,46 +136,63 @@ final class CheckpointTrigger: @unchecked Sendable {
 /// What the writer asks of the checkpoint thread.
 struct CheckpointPassRequest: Sendable {
     /// Repeat passes until few frames are left, for the writer to copy (at 4 thresholds); one pass
-    /// otherwise, since each pass ends with an fsync of the database file, which competes with the
-    /// commits' for the disk.
+    /// otherwise, since each pass that copies something syncs the WAL file first (and the database
+    /// file when it caught up), and those syncs compete with the commits' for the disk.
     var chaseRemainder: Bool
 }
 
-/// The checkpoint thread's loop. For the requests it finds queued (coalesced) it runs one passive
-/// checkpoint, or, when one asks to chase the remainder, repeats them until the frames committed
-/// during the last pass are few (`remainderPages`), up to 8 passes: each pass copies what the one
-/// before left, so under steady writes the rest shrinks to what arrives during one short pass.
-/// Then it counts the requests as served.
+/// The checkpoint thread's loop: for the requests it finds queued (coalesced), the passes
+/// `passes(chasing:…)` decides, then it counts the requests as served.
 struct CheckpointWorker {
     let connection: Connection
     let queue: JobQueue<CheckpointPassRequest>
     let trigger: CheckpointTrigger
     let logger: Logger
 
+    /// Most passes per batch of requests.
+    static let maxPasses = 8
+
     /// Runs until the queue is closed and drained, then closes the connection.
     func run() {
         while let requests = queue.takeBatch(max: 1 << 20) {
-            let passes = requests.contains(where: \.chaseRemainder) ? 8 : 1
-            for pass in 1...passes {
-                var copied: Int32 = 0
-                let rc = sqlite3_wal_checkpoint_v2(connection.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
-                // BUSY: the writer was checkpointing; it copies the rest itself.
-                guard rc == SQLITE_OK else {
-                    if rc != SQLITE_BUSY {
-                        logger.warning(
-                            "WAL checkpoint failed",
-                            metadata: ["code": "\(rc)", "message": "\(String(cString: sqlite3_errstr(rc)))"])
-                    }
-                    break
-                }
-                // `copied` counts this WAL's frames copied so far; once the WAL has restarted,
-                // the difference is negative: nothing is left.
-                if trigger.currentWALPages - copied <= trigger.remainderPages || pass == passes { break }
+            let outcome = Self.passes(
+                chasing: requests.contains(where: \.chaseRemainder), remainderPages: trigger.remainderPages,
+                walPages: { trigger.currentWALPages }, checkpoint: checkpoint)
+            // BUSY: the writer was checkpointing, which copies the rest anyway.
+            if outcome.code != SQLITE_OK && outcome.code != SQLITE_BUSY {
+                logger.warning(
+                    "WAL checkpoint failed",
+                    metadata: ["code": "\(outcome.code)", "message": "\(String(cString: sqlite3_errstr(outcome.code)))"])
             }
             trigger.served(requests.count)
         }
         connection.close()
         queue.workerStopped()
     }
-}
 
+    /// One passive checkpoint: its result code and how many of this WAL's frames are copied so far.
+    private func checkpoint() -> (code: Int32, copied: Int32) {
+        var copied: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(connection.handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
+        return (code, copied)
+    }
+
+    /// Runs `checkpoint` once, or when `chasing`, again while more than `remainderPages` frames were
+    /// committed during the last pass (`walPages()` minus what it reported copied), up to
+    /// `maxPasses`: each pass copies what the one before left, so under steady writes the rest
+    /// shrinks to what arrives during one short pass. Stops at the first code other than
+    /// SQLITE_OK. Returns the passes run and the last code.
+    static func passes(
+        chasing: Bool, remainderPages: Int32, walPages: () -> Int32, checkpoint: () -> (code: Int32, copied: Int32)
+    ) -> (count: Int, code: Int32) {
+        let most = chasing ? maxPasses : 1
+        var count = 0
+        while true {
+            let (code, copied) = checkpoint()
+            count += 1
+            // Left: negative once the WAL restarted after the pass; stale (high) until the next
+            // commit after a truncating checkpoint, which only costs passes with nothing to copy.
+            guard code == SQLITE_OK, count < most, walPages() - copied > remainderPages else { return (count, code) }
+        }
+    }
+}

@@ -12,6 +12,7 @@ public final class Database: Sendable {
     private let writes = JobQueue<any StoreRequest>()
     private let reads = JobQueue<any StoreRequest>()
     private let checkpoints = JobQueue<CheckpointPassRequest>()
+    private let checkpointTrigger: CheckpointTrigger
     private let statistics = WriterStatistics()
     private let logger: Logger
 
@@ -39,13 +40,14 @@ public final class Database: Sendable {
         let thresholdPages = max(100, configuration.walAutocheckpointPages)
         let trigger = CheckpointTrigger(queue: checkpoints, thresholdPages: thresholdPages)
         trigger.install(on: writer)
-        // Under sustained writes the WAL restarts once it holds about 4 thresholds (see
-        // Checkpointer.swift). Its file then keeps that size and is written over, instead of
-        // being cut back to one threshold at each restart and grown again by appending: with
-        // that, `consent.record` in the bench (32 connections × 2) had its p99.9 at 230–330 ms;
-        // without, 84–106 ms. Only a WAL past 5 thresholds (a long read held its restart back) is
-        // cut back to 5. So the file takes up to 5 thresholds of disk (320 MiB by default) while
-        // the database is open; closing removes it.
+        checkpointTrigger = trigger
+        // Under sustained writes the WAL restarts once it holds a little over 4 thresholds (see
+        // Checkpointer.swift). Its file then keeps its size and is written over, instead of being
+        // cut back to one threshold at each restart and grown again by appending: with that,
+        // `consent.record`'s p99.9 in the bench (32 connections × 2) was 230–330 ms in two runs;
+        // without, 84–106 ms in two. A file larger than 5 thresholds (a long read held the restart
+        // back) is cut back to 5 at the restart. So between restarts the file is as large as the
+        // WAL grew, about 260 MiB by default under sustained writes; closing removes it.
         let pageSize = try writer.queryOne("PRAGMA page_size")?.int(0) ?? 4096
         try writer.execute("PRAGMA journal_size_limit = \(Int64(trigger.retainedWALPages) * pageSize)")
         let checkpointer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)
@@ -158,4 +160,6 @@ public final class Database: Sendable {
     public var queuedWrites: Int { writes.count }
     /// Reads waiting for a reader thread.
     public var queuedReads: Int { reads.count }
+    /// Restarts of the WAL so far, and the largest WAL after a commit (pages).
+    var walHistory: (restarts: Int, peakPages: Int32) { checkpointTrigger.walHistory }
 }

@@ -1,3 +1,4 @@
+import CSQLite
 @testable import FioguardStore
 import Testing
 
@@ -31,16 +32,20 @@ import Testing
         #expect(!trigger.writerShouldCheckpoint())
     }
 
+    /// A restart is seen as a WAL smaller than after the commit before, even when the first commit
+    /// of the new WAL is larger than the size at the last request.
     @Test func aRestartedWALStartsOver() {
         trigger.committed(walPages: 250)
         #expect(taken() == [false])
-        trigger.committed(walPages: 3)  // restarted
-        trigger.committed(walPages: 120)
+        trigger.committed(walPages: 290)
+        trigger.committed(walPages: 270)  // restarted with a large first group
         #expect(taken() == [false])
+        #expect(trigger.walHistory.restarts == 1)
+        #expect(trigger.walHistory.peakPages == 290)
     }
 
-    /// At 4 thresholds the request chases the rest; the writer copies what is left only once that
-    /// very request is served, not an earlier one.
+    /// At 4 thresholds the request chases the rest, and no other is made until the writer has
+    /// copied it; the writer does so only once that very request is served, not an earlier one.
     @Test func theWriterCopiesTheRestAfterTheRequestAtFourThresholds() {
         for pages: Int32 in [100, 200, 300] { trigger.committed(walPages: pages) }
         #expect(taken() == [false, false, false])
@@ -49,21 +54,40 @@ import Testing
         #expect(!trigger.writerShouldCheckpoint())
         trigger.served(3)
         #expect(!trigger.writerShouldCheckpoint(), "served only the requests before the one at 4 thresholds")
-        trigger.committed(walPages: 420)
-        #expect(taken() == [])
+        trigger.committed(walPages: 520)
+        #expect(taken() == [], "the checkpoint thread would hold the lock the writer needs")
         trigger.served(1)
         #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_OK)
         #expect(!trigger.writerShouldCheckpoint(), "once per request")
     }
 
-    /// A long read kept the WAL from restarting after the writer's checkpoint: the next commit asks
-    /// again, and the writer copies again once that is served.
-    @Test func aWALThatDidNotRestartIsAskedForAgain() {
+    /// SQLite does not wait for the checkpoint lock: a writer's checkpoint that met another one
+    /// returns SQLITE_BUSY and must be tried again after the next group.
+    @Test func aBusyWriterCheckpointIsTriedAgain() {
         trigger.committed(walPages: 400)
         #expect(taken() == [true])
         trigger.served(1)
         #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_BUSY)
+        trigger.committed(walPages: 410)
+        #expect(taken() == [])
+        #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_OK)
+        #expect(!trigger.writerShouldCheckpoint())
+    }
+
+    /// A long read kept the WAL from restarting after the writer's checkpoint: the next request
+    /// waits for another threshold of growth, and the writer copies again once it is served.
+    @Test func aWALThatDidNotRestartIsAskedForAgainAThresholdLater() {
+        trigger.committed(walPages: 400)
+        #expect(taken() == [true])
+        trigger.served(1)
+        #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_OK)
         trigger.committed(walPages: 430)
+        #expect(taken() == [])
+        trigger.committed(walPages: 500)
         #expect(taken() == [true])
         #expect(!trigger.writerShouldCheckpoint())
         trigger.served(1)
@@ -85,14 +109,23 @@ import Testing
     }
 
     /// A checkpoint thread that never serves (starved, or stuck behind a read) cannot let the WAL
-    /// grow without bound: from 8 thresholds the writer copies whatever is left.
+    /// grow without bound: from 8 thresholds the writer tries after every group.
     @Test func atEightThresholdsTheWriterCopiesWhateverIsLeft() {
         trigger.committed(walPages: 799)
         #expect(!trigger.writerShouldCheckpoint())
         trigger.committed(walPages: 800)
         #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_BUSY)
         #expect(trigger.writerShouldCheckpoint(), "until the WAL restarts")
         trigger.committed(walPages: 5)
+        #expect(!trigger.writerShouldCheckpoint())
+    }
+
+    /// Once the queue is closed (the store is closing) nothing counts as asked for.
+    @Test func aClosedQueueMakesNoRequest() {
+        queue.close()
+        trigger.committed(walPages: 400)
+        trigger.served(1)
         #expect(!trigger.writerShouldCheckpoint())
     }
 
@@ -104,5 +137,53 @@ import Testing
         let large = CheckpointTrigger(queue: queue, thresholdPages: 16_384)
         #expect(large.remainderPages == 256)
         #expect(large.retainedWALPages == 81_920)
+    }
+}
+
+/// The checkpoint thread's passes for one batch of requests, with a scripted checkpoint.
+@Suite struct CheckpointPassesTests {
+    /// Runs `passes` against a WAL that grows by `growth[i]` frames during pass i; each pass copies
+    /// every frame there was when it started.
+    func run(chasing: Bool, growth: [Int32], codes: [Int32] = [], remainder: Int32 = 10) -> (count: Int, code: Int32) {
+        var wal: Int32 = 1000
+        var pass = 0
+        return CheckpointWorker.passes(chasing: chasing, remainderPages: remainder, walPages: { wal }) {
+            let copied = wal
+            wal += pass < growth.count ? growth[pass] : 0
+            let code = pass < codes.count ? codes[pass] : SQLITE_OK
+            pass += 1
+            return (code, copied)
+        }
+    }
+
+    @Test func oneRequestWithoutChasingIsOnePass() {
+        let outcome = run(chasing: false, growth: [500, 500])
+        #expect(outcome.count == 1)
+        #expect(outcome.code == SQLITE_OK)
+    }
+
+    @Test func chasingStopsOnceTheRestIsSmall() {
+        // 300 frames arrive during the first pass, 40 during the second, 10 during the third.
+        #expect(run(chasing: true, growth: [300, 40, 10, 500]).count == 3)
+        #expect(run(chasing: true, growth: [0]).count == 1)
+    }
+
+    @Test func chasingStopsAfterEightPasses() {
+        let outcome = run(chasing: true, growth: Array(repeating: 200, count: 20))
+        #expect(outcome.count == CheckpointWorker.maxPasses)
+    }
+
+    @Test func aBusyOrFailedPassEndsTheChase() {
+        #expect(run(chasing: true, growth: [300, 300, 300], codes: [SQLITE_OK, SQLITE_BUSY]) == (2, SQLITE_BUSY))
+        #expect(run(chasing: true, growth: [300], codes: [SQLITE_IOERR]) == (1, SQLITE_IOERR))
+    }
+
+    @Test func aRestartedWALEndsTheChase() {
+        var wal: Int32 = 1000
+        let outcome = CheckpointWorker.passes(chasing: true, remainderPages: 10, walPages: { wal }) {
+            defer { wal = 3 }  // the writer restarted the WAL during the pass
+            return (SQLITE_OK, 1000)
+        }
+        #expect(outcome.count == 1)
     }
 }
