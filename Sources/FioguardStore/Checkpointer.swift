@@ -18,10 +18,11 @@ import Synchronization
 /// last one are few, and no other request is made until the writer has copied the rest: so the
 /// checkpoint thread is idle when the writer's turn comes. (Before, the writer copied up to a
 /// threshold of frames while every write waited: the 300 ms stalls at `consent.record`'s p99.9.)
-/// From 8 thresholds the writer tries after every group whatever is left, so a checkpoint thread
-/// that falls behind cannot let the WAL grow without bound. A writer's checkpoint that met the
-/// checkpoint thread's (SQLITE_BUSY: SQLite does not wait for the checkpoint lock) is tried again
-/// after the next group.
+/// From 8 thresholds the writer copies whatever is left itself, and the checkpoint thread stops
+/// chasing, so one that falls behind cannot let the WAL grow much further. A writer's checkpoint
+/// that met the checkpoint thread's (SQLITE_BUSY: SQLite does not wait for the checkpoint lock) is
+/// tried again after the next group. A long read can still hold the restart back, as with SQLite's
+/// automatic checkpoint; the WAL then grows until it ends.
 final class CheckpointTrigger: @unchecked Sendable {
     // @unchecked: `queue`, the thresholds and the atomics are immutable or thread-safe; the other
     // fields are touched only by the WAL hook and the group committer, both on the writer thread.
@@ -47,9 +48,13 @@ final class CheckpointTrigger: @unchecked Sendable {
     private let peakWALPages = Atomic<Int32>(0)
     /// Requests queued so far.
     private var madeRequests = 0
-    /// WAL size at the last request (or at the writer's last checkpoint), so that a WAL that is
-    /// not restarting yet is not checkpointed again after every commit.
+    /// WAL size at the last request, so that a WAL that is not restarting yet is not checkpointed
+    /// again after every commit.
     private var requestedAt: Int32 = 0
+    /// WAL size at the writer's last checkpoint from 8 thresholds that was not BUSY: while a long
+    /// read holds the WAL, the next waits for an eighth of a threshold more (each one walks every
+    /// frame not yet copied).
+    private var backstopTriedAt: Int32 = 0
     /// The request made when the WAL reached 4 thresholds, until the writer has copied the rest.
     private var remainderRequest: Int?
 
@@ -77,6 +82,7 @@ final class CheckpointTrigger: @unchecked Sendable {
         if pages < previous {  // the WAL restarted from its beginning (or was truncated)
             restartCount.add(1, ordering: .relaxed)
             requestedAt = 0
+            backstopTriedAt = 0
             remainderRequest = nil
         }
         if pages > peakWALPages.load(ordering: .relaxed) { peakWALPages.store(pages, ordering: .relaxed) }
@@ -103,16 +109,18 @@ final class CheckpointTrigger: @unchecked Sendable {
     /// at 4 thresholds has been served, or the WAL holds 8.
     func writerShouldCheckpoint() -> Bool {
         if let request = remainderRequest, servedRequests.load(ordering: .acquiring) >= request { return true }
-        return currentWALPages >= backstopPages
+        let pages = currentWALPages
+        return pages >= backstopPages && pages - backstopTriedAt >= max(1, thresholdPages / 8)
     }
 
-    /// The writer's checkpoint returned `code` (writer thread). Done: the next request waits for
-    /// another threshold of growth, in case a long read keeps the WAL from restarting. Busy: the
-    /// writer tries again after the next group.
+    /// The writer's checkpoint returned `code` (writer thread). Busy: the writer tries again after
+    /// the next group. Otherwise its turn is over; if a read kept the WAL from restarting, the
+    /// next request comes a threshold after the last one, as before.
     func writerCheckpointed(_ code: Int32) {
-        guard code != SQLITE_BUSY else { return }
+        guard code & 0xff != SQLITE_BUSY else { return }
         remainderRequest = nil
-        requestedAt = currentWALPages
+        let pages = currentWALPages
+        if pages >= backstopPages { backstopTriedAt = pages }
     }
 
     /// Restarts of the WAL the hook has seen, and the largest WAL size after a commit.
@@ -124,11 +132,18 @@ final class CheckpointTrigger: @unchecked Sendable {
     /// every frame that no reader's snapshot still needs, so the next transaction can restart the
     /// WAL (a long read can still hold that back, as with SQLite's automatic checkpoint).
     func checkpointOnWriterIfNeeded(_ connection: Connection, logger: Logger) {
+        checkpointOnWriterIfNeeded(logger: logger) {
+            sqlite3_wal_checkpoint_v2(connection.handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        }
+    }
+
+    /// The same with the checkpoint call given (tests script its result codes).
+    func checkpointOnWriterIfNeeded(logger: Logger, checkpoint: () -> Int32) {
         guard writerShouldCheckpoint() else { return }
-        let rc = sqlite3_wal_checkpoint_v2(connection.handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-        writerCheckpointed(rc)
-        if rc != SQLITE_OK && rc != SQLITE_BUSY {
-            logger.warning("WAL checkpoint on the writer failed", metadata: ["code": "\(rc)"])
+        let code = checkpoint()
+        writerCheckpointed(code)
+        if code != SQLITE_OK && code & 0xff != SQLITE_BUSY {
+            logger.warning("WAL checkpoint on the writer failed", metadata: ["code": "\(code)"])
         }
     }
 }
@@ -157,9 +172,9 @@ struct CheckpointWorker {
         while let requests = queue.takeBatch(max: 1 << 20) {
             let outcome = Self.passes(
                 chasing: requests.contains(where: \.chaseRemainder), remainderPages: trigger.remainderPages,
-                walPages: { trigger.currentWALPages }, checkpoint: checkpoint)
+                writerPages: trigger.backstopPages, walPages: { trigger.currentWALPages }, checkpoint: checkpoint)
             // BUSY: the writer was checkpointing, which copies the rest anyway.
-            if outcome.code != SQLITE_OK && outcome.code != SQLITE_BUSY {
+            if outcome.code != SQLITE_OK && outcome.code & 0xff != SQLITE_BUSY {
                 logger.warning(
                     "WAL checkpoint failed",
                     metadata: ["code": "\(outcome.code)", "message": "\(String(cString: sqlite3_errstr(outcome.code)))"])
@@ -181,18 +196,27 @@ struct CheckpointWorker {
     /// committed during the last pass (`walPages()` minus what it reported copied), up to
     /// `maxPasses`: each pass copies what the one before left, so under steady writes the rest
     /// shrinks to what arrives during one short pass. Stops at the first code other than
-    /// SQLITE_OK. Returns the passes run and the last code.
+    /// SQLITE_OK, when the rest stopped shrinking (writes outpace the copying, or a read holds
+    /// the frames back), and once the WAL holds `writerPages`, where the writer copies itself
+    /// and needs the checkpoint lock. Returns the passes run and the last code.
     static func passes(
-        chasing: Bool, remainderPages: Int32, walPages: () -> Int32, checkpoint: () -> (code: Int32, copied: Int32)
+        chasing: Bool, remainderPages: Int32, writerPages: Int32, walPages: () -> Int32,
+        checkpoint: () -> (code: Int32, copied: Int32)
     ) -> (count: Int, code: Int32) {
         let most = chasing ? maxPasses : 1
         var count = 0
+        var leftBefore = Int32.max
         while true {
             let (code, copied) = checkpoint()
             count += 1
             // Left: negative once the WAL restarted after the pass; stale (high) until the next
-            // commit after a truncating checkpoint, which only costs passes with nothing to copy.
-            guard code == SQLITE_OK, count < most, walPages() - copied > remainderPages else { return (count, code) }
+            // commit after a truncating checkpoint, which only costs a pass with nothing to copy.
+            let pages = walPages()
+            let left = pages - copied
+            guard code == SQLITE_OK, count < most, left > remainderPages, left < leftBefore, pages < writerPages else {
+                return (count, code)
+            }
+            leftBefore = left
         }
     }
 }

@@ -41,13 +41,15 @@ public final class Database: Sendable {
         let trigger = CheckpointTrigger(queue: checkpoints, thresholdPages: thresholdPages)
         trigger.install(on: writer)
         checkpointTrigger = trigger
-        // Under sustained writes the WAL restarts once it holds a little over 4 thresholds (see
+        // Under sustained writes the WAL restarts once it holds 4 thresholds and a bit (see
         // Checkpointer.swift). Its file then keeps its size and is written over, instead of being
-        // cut back to one threshold at each restart and grown again by appending: with that,
-        // `consent.record`'s p99.9 in the bench (32 connections × 2) was 230–330 ms in two runs;
-        // without, 84–106 ms in two. A file larger than 5 thresholds (a long read held the restart
-        // back) is cut back to 5 at the restart. So between restarts the file is as large as the
-        // WAL grew, about 260 MiB by default under sustained writes; closing removes it.
+        // cut back to one threshold at each restart and grown again by appending. Measured on the
+        // first version of that restart (47acda3), `consent.record`'s p99.9 in the bench (32
+        // connections × 2) was 230–330 ms in two runs when the file was cut back, and 84–106 ms
+        // in two when it kept its size. A file larger than 5 thresholds is still cut back to 5
+        // at a restart. So the file keeps the largest size the WAL reached: about 4 thresholds
+        // and a bit under sustained writes (about 260 MiB by default in the bench), up to 8 and
+        // more while a long read holds the restart back; closing removes it.
         let pageSize = try writer.queryOne("PRAGMA page_size")?.int(0) ?? 4096
         try writer.execute("PRAGMA journal_size_limit = \(Int64(trigger.retainedWALPages) * pageSize)")
         let checkpointer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)

@@ -109,16 +109,72 @@ import Testing
     }
 
     /// A checkpoint thread that never serves (starved, or stuck behind a read) cannot let the WAL
-    /// grow without bound: from 8 thresholds the writer tries after every group.
+    /// grow without bound: from 8 thresholds the writer tries itself, after every group while it
+    /// meets the checkpoint thread's pass (BUSY), and an eighth of a threshold later when a read
+    /// kept it from copying everything (each try walks every frame not yet copied).
     @Test func atEightThresholdsTheWriterCopiesWhateverIsLeft() {
         trigger.committed(walPages: 799)
         #expect(!trigger.writerShouldCheckpoint())
         trigger.committed(walPages: 800)
         #expect(trigger.writerShouldCheckpoint())
         trigger.writerCheckpointed(SQLITE_BUSY)
-        #expect(trigger.writerShouldCheckpoint(), "until the WAL restarts")
+        #expect(trigger.writerShouldCheckpoint(), "BUSY: again after the next group")
+        trigger.writerCheckpointed(SQLITE_BUSY | (2 << 8))  // an extended BUSY code
+        #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_OK)
+        trigger.committed(walPages: 811)
+        #expect(!trigger.writerShouldCheckpoint())
+        trigger.committed(walPages: 812)
+        #expect(trigger.writerShouldCheckpoint())
         trigger.committed(walPages: 5)
         #expect(!trigger.writerShouldCheckpoint())
+    }
+
+    /// The writer's checkpoints from 8 thresholds do not stop requests to the checkpoint thread:
+    /// if they did, the writer would be left to copy the whole WAL once a long read ended.
+    @Test func theWritersCheckpointsLeaveRequestsGoing() {
+        for pages: Int32 in [100, 200, 300] { trigger.committed(walPages: pages) }
+        trigger.committed(walPages: 400)
+        #expect(taken() == [false, false, false, true])
+        trigger.served(4)
+        #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_OK)  // a read kept the WAL from restarting
+        trigger.committed(walPages: 499)
+        #expect(taken() == [])
+        trigger.committed(walPages: 500)
+        #expect(taken() == [true])
+        trigger.committed(walPages: 900)
+        trigger.writerCheckpointed(SQLITE_OK)
+        trigger.committed(walPages: 950)
+        #expect(taken() == [true], "a threshold after the last request, whatever the writer did")
+    }
+
+    /// The chase is the first request at or past 4 thresholds; requests still come a threshold
+    /// apart, wherever they fell before.
+    @Test func theChaseIsTheFirstRequestPastFourThresholds() {
+        for pages: Int32 in [150, 250, 350] { trigger.committed(walPages: pages) }
+        #expect(taken() == [false, false, false])
+        trigger.committed(walPages: 449)
+        #expect(taken() == [])
+        trigger.committed(walPages: 450)
+        #expect(taken() == [true])
+    }
+
+    /// What the writer does with its checkpoint's result: BUSY keeps its turn, anything else ends
+    /// it; only failures other than BUSY are logged.
+    @Test func theWriterKeepsItsTurnOnlyOnBusy() {
+        trigger.committed(walPages: 400)
+        #expect(taken() == [true])
+        trigger.served(1)
+        var calls = 0
+        let codes = [SQLITE_BUSY, SQLITE_OK]
+        for _ in 0..<3 {
+            trigger.checkpointOnWriterIfNeeded(logger: quietLogger) {
+                calls += 1
+                return codes[calls - 1]
+            }
+        }
+        #expect(calls == 2)
     }
 
     /// Once the queue is closed (the store is closing) nothing counts as asked for.
@@ -144,10 +200,12 @@ import Testing
 @Suite struct CheckpointPassesTests {
     /// Runs `passes` against a WAL that grows by `growth[i]` frames during pass i; each pass copies
     /// every frame there was when it started.
-    func run(chasing: Bool, growth: [Int32], codes: [Int32] = [], remainder: Int32 = 10) -> (count: Int, code: Int32) {
+    func run(
+        chasing: Bool, growth: [Int32], codes: [Int32] = [], remainder: Int32 = 10, writerPages: Int32 = 100_000
+    ) -> (count: Int, code: Int32) {
         var wal: Int32 = 1000
         var pass = 0
-        return CheckpointWorker.passes(chasing: chasing, remainderPages: remainder, walPages: { wal }) {
+        return CheckpointWorker.passes(chasing: chasing, remainderPages: remainder, writerPages: writerPages, walPages: { wal }) {
             let copied = wal
             wal += pass < growth.count ? growth[pass] : 0
             let code = pass < codes.count ? codes[pass] : SQLITE_OK
@@ -169,8 +227,20 @@ import Testing
     }
 
     @Test func chasingStopsAfterEightPasses() {
-        let outcome = run(chasing: true, growth: Array(repeating: 200, count: 20))
+        // The rest shrinks by one frame per pass, never to 10.
+        let outcome = run(chasing: true, growth: (0..<20).map { 200 - Int32($0) })
         #expect(outcome.count == CheckpointWorker.maxPasses)
+    }
+
+    /// Writes that outpace the copying, or a read holding frames back: no use going on.
+    @Test func chasingStopsWhenTheRestStopsShrinking() {
+        #expect(run(chasing: true, growth: [300, 200, 200, 100]).count == 3)
+    }
+
+    /// At 8 thresholds the writer copies itself and needs the checkpoint lock.
+    @Test func chasingStopsWhereTheWriterTakesOver() {
+        // The WAL starts at 1,000 frames: 300, 200 and 100 more arrive in the first three passes.
+        #expect(run(chasing: true, growth: [300, 200, 100, 50], writerPages: 1500).count == 2)
     }
 
     @Test func aBusyOrFailedPassEndsTheChase() {
@@ -180,7 +250,7 @@ import Testing
 
     @Test func aRestartedWALEndsTheChase() {
         var wal: Int32 = 1000
-        let outcome = CheckpointWorker.passes(chasing: true, remainderPages: 10, walPages: { wal }) {
+        let outcome = CheckpointWorker.passes(chasing: true, remainderPages: 10, writerPages: 100_000, walPages: { wal }) {
             defer { wal = 3 }  // the writer restarted the WAL during the pass
             return (SQLITE_OK, 1000)
         }

@@ -383,8 +383,10 @@ struct DatabaseTests {
             #expect(history.peakPages <= 1200, "the WAL grew to \(history.peakPages) pages")
             #expect(try await count("note", in: db) == Int64(writers * writesEach * rowsPerWrite))
             // A WAL file over 5 thresholds is cut back to 5 at a restart, not to 1.
-            let limit: Int64? = try await db.write { try $0.queryOne("PRAGMA journal_size_limit")?.int(0) }
-            #expect(limit == Int64(500 * 4096))
+            let (limit, pageSize) = try await db.write { conn in
+                (try conn.queryOne("PRAGMA journal_size_limit")?.int(0), try conn.queryOne("PRAGMA page_size")?.int(0))
+            }
+            #expect(limit != nil && limit == pageSize.map { 500 * $0 })
             await db.close()
         }
     }
