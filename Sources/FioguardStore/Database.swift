@@ -108,10 +108,11 @@ public final class Database: Sendable {
     /// changes are undone and only this call throws; if the group's COMMIT fails, every call of the
     /// group throws that error. `body` must not start or end transactions (SQLITE_AUTH).
     /// Cancelling the calling task does not withdraw a queued write.
-    @discardableResult
+    /// (`@inlinable`, like `read`: see `ClosureRequest`.)
+    @discardableResult @inlinable
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            if !writes.enqueue(ClosureRequest(body: body, continuation: continuation)) {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+            if !enqueueWrite(ClosureRequest.make(body: body, continuation: continuation)) {
                 continuation.resume(throwing: StoreError.closed)
             }
         }
@@ -119,14 +120,21 @@ public final class Database: Sendable {
 
     /// Runs `body` on a reader connection, in one read transaction (a consistent snapshot that
     /// includes every write that has returned). Reader connections are read-only.
-    @discardableResult
+    @discardableResult @inlinable
     public func read<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            if !reads.enqueue(ClosureRequest(body: body, continuation: continuation)) {
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<T, any Error>) in
+            if !enqueueRead(ClosureRequest.make(body: body, continuation: continuation)) {
                 continuation.resume(throwing: StoreError.closed)
             }
         }
     }
+
+    /// False once the database is closed (the request was not taken).
+    @usableFromInline
+    func enqueueWrite(_ request: ClosureRequest) -> Bool { writes.enqueue(request) }
+
+    @usableFromInline
+    func enqueueRead(_ request: ClosureRequest) -> Bool { reads.enqueue(request) }
 
     /// Checkpoints the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`),
     /// between write groups. Throws SQLITE_BUSY if active readers, or the checkpoint thread's own

@@ -28,6 +28,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// Thrown by every call made after `Database.close()`.
     public static let closed = StoreError(code: SQLITE_MISUSE, message: "the database is closed", origin: .closed)
 
+    /// A request the store completed without running it (a bug in the store, never expected).
+    @usableFromInline
+    static let notRun = StoreError(code: SQLITE_INTERNAL, message: "request completed without running")
+
     static func misuse(_ message: String) -> StoreError {
         StoreError(code: SQLITE_MISUSE, message: message)
     }
