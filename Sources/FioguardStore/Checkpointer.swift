@@ -13,8 +13,8 @@ import Synchronization
 /// The WAL restarts from its beginning at the writer's next transaction only once a checkpoint has
 /// copied every frame. Under sustained writes the checkpoint thread never gets there: frames keep
 /// arriving while it copies. So once the WAL holds 4 thresholds, the writer copies the rest itself,
-/// between two groups, and the WAL restarts. To keep that pause short, the request made at 4
-/// thresholds has the checkpoint thread repeat its passes until the frames that arrived during the
+/// between two groups, and the WAL restarts. To keep that pause short, the first request made at
+/// or past 4 thresholds has the checkpoint thread repeat its passes until the frames that arrived during the
 /// last one are few, and no other request is made until the writer has copied the rest: so the
 /// checkpoint thread is idle when the writer's turn comes. (Before, the writer copied up to a
 /// threshold of frames while every write waited: the 300 ms stalls at `consent.record`'s p99.9.)
@@ -55,7 +55,7 @@ final class CheckpointTrigger: @unchecked Sendable {
     /// read holds the WAL, the next waits for an eighth of a threshold more (each one walks every
     /// frame not yet copied).
     private var backstopTriedAt: Int32 = 0
-    /// The request made when the WAL reached 4 thresholds, until the writer has copied the rest.
+    /// The first request made at or past 4 thresholds, until the writer has copied the rest.
     private var remainderRequest: Int?
 
     init(queue: JobQueue<CheckpointPassRequest>, thresholdPages: Int) {
@@ -105,8 +105,8 @@ final class CheckpointTrigger: @unchecked Sendable {
         servedRequests.add(count, ordering: .releasing)
     }
 
-    /// Whether the writer should checkpoint now, between groups (writer thread): the request made
-    /// at 4 thresholds has been served, or the WAL holds 8.
+    /// Whether the writer should checkpoint now, between groups (writer thread): the first request
+    /// made at or past 4 thresholds has been served, or the WAL holds 8.
     func writerShouldCheckpoint() -> Bool {
         if let request = remainderRequest, servedRequests.load(ordering: .acquiring) >= request { return true }
         let pages = currentWALPages
