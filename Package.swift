@@ -12,14 +12,6 @@ let strict: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
-/// Test support may use deprecated NIO conveniences; everything shipped builds warning-free.
-let testSupport: [SwiftSetting] = [
-    .swiftLanguageMode(.v6),
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("InternalImportsByDefault"),
-    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
-]
-
 let nio: [Target.Dependency] = [
     .product(name: "NIOCore", package: "swift-nio"),
     .product(name: "NIOPosix", package: "swift-nio"),
@@ -136,7 +128,7 @@ let package = Package(
             dependencies: ["FioguardServer", "FioguardJSON", log] + nio + [
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: testSupport
+            swiftSettings: strict
         ),
 
         .testTarget(name: "FioguardJSONTests", dependencies: ["FioguardJSON"], swiftSettings: strict),

@@ -4,9 +4,11 @@ import NIOCore
 import NIOPosix
 
 /// A line-oriented client over NIO: send raw bytes or JSON-RPC calls, read response lines.
+///
+/// A plain channel with a handler that forwards each decoded line into a stream: the client lives
+/// across many calls of a test, which `NIOAsyncChannel`'s scoped `executeThenClose` does not fit.
 public final class RPCTestClient: Sendable {
-    private let channel: NIOAsyncChannel<Frame, ByteBuffer>
-    private let lines: AsyncThrowingStream<Frame, any Error>
+    private let channel: any Channel
     private let iterator: IteratorBox
 
     private final class IteratorBox: @unchecked Sendable {
@@ -15,43 +17,59 @@ public final class RPCTestClient: Sendable {
         init(_ i: AsyncThrowingStream<Frame, any Error>.AsyncIterator) { iterator = i }
     }
 
-    private init(channel: NIOAsyncChannel<Frame, ByteBuffer>) {
-        self.channel = channel
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: Frame.self)
-        lines = stream
-        iterator = IteratorBox(stream.makeAsyncIterator())
-        let inbound = channel.inbound
-        Task {
-            do {
-                for try await frame in inbound { continuation.yield(frame) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
+    /// Hands the decoded lines to the client's stream, and ends it when the connection does.
+    private final class FrameForwarder: ChannelInboundHandler {
+        typealias InboundIn = Frame
+        let continuation: AsyncThrowingStream<Frame, any Error>.Continuation
+
+        init(_ continuation: AsyncThrowingStream<Frame, any Error>.Continuation) { self.continuation = continuation }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            continuation.yield(unwrapInboundIn(data))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            continuation.finish()
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            continuation.finish(throwing: error)
+            context.close(promise: nil)
         }
     }
 
-    /// A client dropped without `close()` (a test failed half-way) must not crash the test process:
-    /// NIO traps when an async channel's writer is deinitialised unfinished.
+    private init(channel: any Channel, lines: AsyncThrowingStream<Frame, any Error>) {
+        self.channel = channel
+        iterator = IteratorBox(lines.makeAsyncIterator())
+    }
+
+    /// A client dropped without `close()` (a test failed half-way) closes its connection.
     deinit {
-        channel.outbound.finish()
-        channel.channel.close(promise: nil)
+        channel.close(promise: nil)
     }
 
     public static func connect(_ path: String, maxLine: Int = 64 << 20) async throws -> RPCTestClient {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(unixDomainSocketPath: path) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxLine)))
-                    return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+        let (lines, continuation) = AsyncThrowingStream.makeStream(of: Frame.self)
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers(
+                            ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxLine)), FrameForwarder(continuation))
+                    }
                 }
-            }
-        return RPCTestClient(channel: channel)
+                .connect(unixDomainSocketPath: path).get()
+            return RPCTestClient(channel: channel, lines: lines)
+        } catch {
+            continuation.finish(throwing: error)
+            throw error
+        }
     }
 
     /// Sends bytes as they are (no newline added).
     public func send(raw bytes: [UInt8]) async throws {
-        try await channel.outbound.write(ByteBuffer(bytes: bytes))
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     }
 
     public func send(line text: String) async throws {
@@ -139,7 +157,7 @@ public final class RPCTestClient: Sendable {
     }
 
     public func close() async {
-        try? await channel.channel.close()
+        try? await channel.close()
     }
 }
 
