@@ -5,7 +5,8 @@ import NIOCore
 import NIOPosix
 
 /// The FACEIO REST adapter (AsyncHTTPClient). Only this type speaks HTTP; it never logs, returns
-/// or embeds the API key in an error (messages are scrubbed of it).
+/// or embeds the API key or the Facial ID in an error (messages are scrubbed of both: they are
+/// logged and kept as the deletion's `lastError`).
 public final class FaceIOClient: Sendable {
     public let configuration: FaceIOConfiguration
     private let http: HTTPClient
@@ -42,14 +43,14 @@ public final class FaceIOClient: Sendable {
             } catch {
                 return .retryable("answer larger than \(configuration.maxResponseBytes) bytes or cut short")
             }
-            // FACEIO's error text may quote what it was sent: scrub the key from it too.
+            // FACEIO's error text may quote what it was sent: scrub the key and the Facial ID from it.
             switch Self.classify(httpStatus: Int(response.status.code), body: Array(body.readableBytesView)) {
             case .deleted: return .deleted
-            case .retryable(let m): return .retryable(scrub(m, key: key))
-            case .permanent(let m): return .permanent(scrub(m, key: key))
+            case .retryable(let m): return .retryable(scrub(m, key: key, facialID: facialID))
+            case .permanent(let m): return .permanent(scrub(m, key: key, facialID: facialID))
             }
         } catch {
-            return .retryable(scrub("transport: \(error)", key: key))
+            return .retryable(scrub("transport: \(error)", key: key, facialID: facialID))
         }
     }
 
@@ -91,11 +92,15 @@ public final class FaceIOClient: Sendable {
         return out
     }
 
-    /// Removes every occurrence of the key (raw and percent-encoded) from a message.
-    func scrub(_ message: String, key: String) -> String {
+    /// Removes every occurrence of the key and of the Facial ID (raw and percent-encoded) from a
+    /// message, then cuts it to 300 characters.
+    func scrub(_ message: String, key: String, facialID: String) -> String {
         var m = message
         for k in [key, Self.percentEncode(key)] where !k.isEmpty {
             m = m.replacing(k, with: "<redacted>")
+        }
+        for f in [facialID, Self.percentEncode(facialID)] where !f.isEmpty {
+            m = m.replacing(f, with: "<facial id>")
         }
         return String(m.prefix(300))
     }

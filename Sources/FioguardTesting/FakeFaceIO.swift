@@ -36,6 +36,7 @@ public final class FakeFaceIO: Sendable {
         var deleted: [String: Int] = [:]
         var rejectedFacialIDs: Set<String> = []
         var echoesKeyInErrors = false
+        var quotesFacialIDInErrors = false
         var inFlight = 0
         var maxInFlight = 0
     }
@@ -103,6 +104,13 @@ public final class FakeFaceIO: Sendable {
         set { state.withLock { $0.echoesKeyInErrors = newValue } }
     }
 
+    /// When true, the `error` message of a 500, a 429 or a refused Facial ID quotes the Facial ID
+    /// asked for (as some APIs do): the sidecar must still never log it.
+    public var quotesFacialIDInErrors: Bool {
+        get { state.withLock { $0.quotesFacialIDInErrors } }
+        set { state.withLock { $0.quotesFacialIDInErrors = newValue } }
+    }
+
     /// How many successful deletions of `fid` were answered.
     public func successCount(_ fid: String) -> Int { state.withLock { $0.deleted[fid] ?? 0 } }
 
@@ -126,15 +134,19 @@ public final class FakeFaceIO: Sendable {
             s.maxInFlight = max(s.maxInFlight, s.inFlight)
             switch s.mode {
             case .down: return (.down, .ok, "")
-            case .serverError: return (s.mode, .internalServerError, #"{"status":500,"error":"Internal Server Error"}"#)
-            case .tooManyRequests: return (s.mode, .tooManyRequests, #"{"status":429,"error":"Too Many Requests"}"#)
+            case .serverError:
+                return (s.mode, .internalServerError, Self.errorBody(500, "Internal Server Error", fid: call.fid, quote: s.quotesFacialIDInErrors))
+            case .tooManyRequests:
+                return (s.mode, .tooManyRequests, Self.errorBody(429, "Too Many Requests", fid: call.fid, quote: s.quotesFacialIDInErrors))
             case .badKey: return (s.mode, .unauthorized, Self.badKeyBody(call.key, echo: s.echoesKeyInErrors))
             case .garbage: return (s.mode, .ok, "<html><body>502 upstream hiccup</body></html>")
             case .ok, .slow:
                 guard call.path == "/deletefacialid" else { return (s.mode, .notFound, #"{"status":404,"error":"Unknown endpoint"}"#) }
                 guard call.key == expectedKey else { return (s.mode, .ok, Self.badKeyBody(call.key, echo: s.echoesKeyInErrors)) }
                 guard let fid = call.fid, !fid.isEmpty else { return (s.mode, .ok, #"{"status":400,"error":"Missing Facial ID"}"#) }
-                guard !s.rejectedFacialIDs.contains(fid) else { return (s.mode, .ok, #"{"status":400,"error":"Invalid Facial ID"}"#) }
+                guard !s.rejectedFacialIDs.contains(fid) else {
+                    return (s.mode, .ok, Self.errorBody(400, "Invalid Facial ID", fid: fid, quote: s.quotesFacialIDInErrors))
+                }
                 s.deleted[fid, default: 0] += 1
                 return (s.mode, .ok, #"{"status":200}"#)
             }
@@ -143,6 +155,13 @@ public final class FakeFaceIO: Sendable {
 
     /// `{"status":401,"error":"Invalid API key"}`, quoting the presented key when `echo` is set
     /// (keys in tests are alphanumerics and dashes: no JSON escaping needed).
+    /// `{"status":N,"error":"message"}`, the message prefixed with the Facial ID when `quote` is set
+    /// (Facial IDs in tests need no JSON escaping).
+    private static func errorBody(_ status: Int, _ message: String, fid: String?, quote: Bool) -> String {
+        guard quote, let fid else { return #"{"status":\#(status),"error":"\#(message)"}"# }
+        return #"{"status":\#(status),"error":"Facial ID \#(fid): \#(message)"}"#
+    }
+
     private static func badKeyBody(_ key: String?, echo: Bool) -> String {
         guard echo, let key else { return #"{"status":401,"error":"Invalid API key"}"# }
         return #"{"status":401,"error":"Invalid API key: \#(key)"}"#

@@ -74,15 +74,17 @@ struct FaceIOClientTests {
         #expect(FaceIOClient.percentEncode("\u{0}\n") == "%00%0A")
     }
 
-    @Test("scrub removes the key, raw and percent-encoded")
+    @Test("scrub removes the key and the Facial ID, raw and percent-encoded")
     func scrubbing() {
         var config = FaceIOConfiguration()
         config.apiKey = "k+y/1"
         let client = FaceIOClient(configuration: config, logger: Logger(label: "test"))
         defer { Task { await client.shutdown() } }
-        let m = client.scrub("GET /deletefacialid?key=k%2By%2F1&fid=x failed; key k+y/1", key: "k+y/1")
+        let m = client.scrub(
+            "GET /deletefacialid?key=k%2By%2F1&fid=f%20id%2F7 failed; key k+y/1, Facial ID f id/7", key: "k+y/1", facialID: "f id/7")
         #expect(!m.contains("k+y/1") && !m.contains("k%2By%2F1"), "\(m)")
-        #expect(m.contains("<redacted>"))
+        #expect(!m.contains("f id/7") && !m.contains("f%20id%2F7"), "\(m)")
+        #expect(m == "GET /deletefacialid?key=<redacted>&fid=<facial id> failed; key <redacted>, Facial ID <facial id>")
     }
 
     @Test("full jitter stays within [0, min(cap, base·2^attempt)]")

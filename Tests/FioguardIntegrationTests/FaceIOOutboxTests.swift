@@ -407,6 +407,36 @@ struct FaceIOOutboxTests {
             #expect(logLeaks.isEmpty, "key in the log: \(logLeaks)")
         }
     }
+
+    @Test("a FACEIO error message quoting the Facial ID does not carry it into lastError or the log")
+    func facialIDQuotedByFaceIOIsScrubbed() async throws {
+        try await FIO.withServer(fakeMode: .serverError) { server, fake, client in
+            fake.quotesFacialIDInErrors = true
+            let retried = "fid-tia-retried", rejected = "fid-uma-rejected"
+            fake.rejectedFacialIDs = [rejected]
+            try await FIO.enroll(client, subject: "tia", facialId: retried)
+            try await FIO.enroll(client, subject: "uma", facialId: rejected)
+            try await FIO.delete(client, subject: "tia")
+            try await FIO.waitUntil("a failed call, recorded") {
+                try await FIO.facialID(client, subject: "tia")["deletion"]?["lastError"]?.stringValue != nil
+            }
+            let pending = try await FIO.facialID(client, subject: "tia")
+            #expect(pending["deletion"]?["lastError"]?.stringValue == "HTTP 500: Facial ID <facial id>: Internal Server Error")
+            fake.mode = .ok
+            try await FIO.delete(client, subject: "uma")
+            let failed = try await FIO.waitForDeletion(client, subject: "uma", status: "failed")
+            #expect(failed["deletion"]?["lastError"]?.stringValue == "FACEIO status 400: Facial ID <facial id>: Invalid Facial ID")
+            _ = try await FIO.waitForDeletion(client, subject: "tia", status: "deleted")
+            #expect(fake.calls(for: rejected).allSatisfy { $0.fid == rejected }, "FACEIO was asked for the real Facial ID")
+
+            let log = server.log
+            #expect(log.contains("deletion will be retried") && log.contains("deletion failed permanently"))
+            for fid in [retried, rejected] {
+                let leaks = log.split(separator: "\n").filter { $0.contains(fid) }
+                #expect(leaks.isEmpty, "Facial ID in the log: \(leaks)")
+            }
+        }
+    }
 }
 
 /// The outbox's politeness towards FACEIO: `--faceio-rate` and `--faceio-max-concurrent`.
