@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import Logging
 import CSQLite
 
@@ -25,6 +30,7 @@ public final class Database: Sendable {
         guard configuration.readerCount >= 1 else { throw .misuse("readerCount must be at least 1") }
         guard configuration.maxGroupSize >= 1 else { throw .misuse("maxGroupSize must be at least 1") }
         let migrator = try SchemaMigrator(migrations: migrations, logger: logger)
+        Self.createOwnerOnly(configuration.path, logger: logger)
 
         let writer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)
         let journalMode = try writer.queryOne("PRAGMA journal_mode = WAL")?.text(0)
@@ -84,6 +90,25 @@ public final class Database: Sendable {
                 "path": "\(configuration.path)", "schemaVersion": "\(schemaVersion)",
                 "readers": "\(configuration.readerCount)",
             ])
+    }
+
+    /// Creates the database file, if it is missing, readable and writable by its owner only: it
+    /// holds raw subjects, Facial IDs and the key of their pseudonyms. SQLite would create it with
+    /// 0644 under the usual umask; it gives the WAL and shared-memory files the database file's
+    /// permissions, so they are 0600 too. An existing file keeps its permissions (its owner may
+    /// have chosen them, for a backup group say); if others may read or write it, a warning says so.
+    static func createOwnerOnly(_ path: String, logger: Logger) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            closeDescriptor(fd)
+            return
+        }
+        // Any other failure than "exists" is SQLite's to report, when it opens the path.
+        var status = stat()
+        guard errno == EEXIST, stat(path, &status) == 0, status.st_mode & 0o077 != 0 else { return }
+        logger.warning(
+            "the database file is open to other users than its owner",
+            metadata: ["path": "\(path)", "mode": "\(String(status.st_mode & 0o777, radix: 8))"])
     }
 
     deinit {
@@ -172,4 +197,9 @@ public final class Database: Sendable {
     public var queuedReads: Int { reads.count }
     /// Restarts of the WAL so far, and the largest WAL after a commit (pages).
     var walHistory: (restarts: Int, peakPages: Int32) { checkpointTrigger.walHistory }
+}
+
+/// `close(2)`, which `Database.close()` hides inside the class.
+private func closeDescriptor(_ fd: Int32) {
+    close(fd)
 }

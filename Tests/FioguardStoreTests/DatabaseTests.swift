@@ -29,6 +29,41 @@ struct DatabaseTests {
         }
     }
 
+    /// The file holds personal data: created by the store, it and its WAL and shared-memory files
+    /// are for their owner only, whatever the umask lets through.
+    @Test func aNewDatabaseFileIsForItsOwnerOnly() async throws {
+        try await withTemporaryDirectory { dir in
+            let old = umask(0o022)
+            defer { umask(old) }
+            let db = try openDatabase(dir)
+            try await db.write { try $0.execute("INSERT INTO note(body) VALUES ('a')") }
+            for suffix in ["", "-wal", "-shm"] {
+                #expect(mode(of: dir + "/store.sqlite" + suffix) == 0o600, "store.sqlite\(suffix)")
+            }
+            await db.close()
+        }
+    }
+
+    /// An existing file keeps the permissions its owner gave it.
+    @Test func anExistingDatabaseFileKeepsItsPermissions() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/store.sqlite"
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o640)
+            #expect(fd >= 0)
+            close(fd)
+            #expect(chmod(path, 0o640) == 0)
+            let db = try openDatabase(dir)
+            try await db.write { try $0.execute("INSERT INTO note(body) VALUES ('a')") }
+            #expect(mode(of: path) == 0o640)
+            await db.close()
+        }
+    }
+
+    private func mode(of path: String) -> mode_t? {
+        var status = stat()
+        return stat(path, &status) == 0 ? status.st_mode & 0o777 : nil
+    }
+
     #if os(Linux)
     /// The store's threads carry names, so `top -H` and per-thread CPU figures can tell them apart.
     @Test func storeThreadsAreNamed() async throws {
