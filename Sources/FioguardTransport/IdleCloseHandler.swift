@@ -1,7 +1,41 @@
 import NIOCore
+import Synchronization
 
-/// Closes a connection on which nothing has moved for `timeout`: no byte received, no answer
-/// written, and none of the answers already written drained towards the peer. It replaces NIO's
+/// Whether a connection's request loop is handling a request, and when it last finished one: a
+/// request being handled is not idleness, however long it runs (a large batch, a sweep), and a
+/// request that got no answer (a notification) counts when it finished. Shared by the loop, which
+/// marks each request, and the connection's `IdleCloseHandler`, which looks when its timer runs
+/// out. Two atomic operations and a clock read per request.
+final class ConnectionActivity: Sendable {
+    private let handling = Atomic<Int>(0)
+    private let lastFinished = Atomic<UInt64>(0)
+    private let clock: @Sendable () -> NIODeadline
+
+    /// `clock` must be the event loop's (`NIODeadline.now` for NIO's own loops; tests on an
+    /// embedded loop pass its clock).
+    init(clock: @escaping @Sendable () -> NIODeadline = { NIODeadline.now() }) {
+        self.clock = clock
+    }
+
+    func begin() {
+        handling.add(1, ordering: .relaxed)
+    }
+
+    func end() {
+        lastFinished.store(clock().uptimeNanoseconds, ordering: .relaxed)
+        handling.subtract(1, ordering: .releasing)
+    }
+
+    /// Whether a request is being handled; if not, when the last one finished (zero: none has).
+    var state: (handling: Bool, lastFinished: NIODeadline) {
+        let busy = handling.load(ordering: .acquiring) > 0
+        return (busy, .uptimeNanoseconds(lastFinished.load(ordering: .relaxed)))
+    }
+}
+
+/// Closes a connection on which nothing has moved for `timeout`: no byte received, no request
+/// being handled or finished, no answer written, and none of the answers already written drained
+/// towards the peer. It replaces NIO's
 /// `IdleStateHandler(allTimeout:)`, which made a promise and a callback for every write to note
 /// when it completed, at more cost than the rest of the write path of a small answer. Here a
 /// write counts when it is issued. When the timeout runs out while NIO still holds answer bytes
@@ -18,15 +52,21 @@ final class IdleCloseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = NIOAny
 
     private let timeout: TimeAmount
+    private let activity: ConnectionActivity?
     private let bufferedBytes: (any Channel) -> Int
     private var lastActivity = NIODeadline.uptimeNanoseconds(0)
     /// Bytes NIO held for the socket when the handler last looked, since the last write.
     private var bufferedAtLastLook: Int?
     private var check: Scheduled<Void>?
 
-    /// `bufferedBytes` reads how many bytes NIO holds for the socket (a parameter for tests).
-    init(timeout: TimeAmount, bufferedBytes: @escaping (any Channel) -> Int = IdleCloseHandler.nioBufferedBytes) {
+    /// `activity`: the connection's request loop, if any. `bufferedBytes` reads how many bytes NIO
+    /// holds for the socket (a parameter for tests).
+    init(
+        timeout: TimeAmount, activity: ConnectionActivity? = nil,
+        bufferedBytes: @escaping (any Channel) -> Int = IdleCloseHandler.nioBufferedBytes
+    ) {
         self.timeout = timeout
+        self.activity = activity
         self.bufferedBytes = bufferedBytes
     }
 
@@ -83,6 +123,12 @@ final class IdleCloseHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func expire(_ context: ChannelHandlerContext) {
         guard check != nil, context.channel.isActive else { return }
         let now = context.eventLoop.now
+        if let activity {
+            let (handling, lastFinished) = activity.state
+            // A request being handled counts as activity up to now; its answer, or its end if it
+            // has none, will push the deadline back again.
+            lastActivity = handling ? now : max(lastActivity, lastFinished)
+        }
         let quiet = now - lastActivity
         guard quiet >= timeout else {
             schedule(context, in: timeout - quiet)

@@ -45,6 +45,8 @@ public final class UnixSocketServer: Sendable {
         /// was accepted just as the server closed; a live writer would trap on deinit.)
         let channel: NIOAsyncChannel<Frame, Never>
         let peer: PeerCredentials.Value
+        /// Marked by `serve` around each request, read by the connection's idle timer.
+        let activity: ConnectionActivity
     }
 
     /// Binds, serves until `beginShutdown()`, waits for in-flight requests, removes the socket.
@@ -65,10 +67,11 @@ public final class UnixSocketServer: Sendable {
                 .bind(fd) { channel in
                     PeerCredentials.read(from: channel).flatMapThrowing { peer in
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(IdleCloseHandler(timeout: .seconds(idle)))
+                        let activity = ConnectionActivity()
+                        try sync.addHandler(IdleCloseHandler(timeout: .seconds(idle), activity: activity))
                         try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame)))
                         let async = try NIOAsyncChannel<Frame, Never>(wrappingChannelSynchronously: channel)
-                        return Accepted(channel: async, peer: peer)
+                        return Accepted(channel: async, peer: peer, activity: activity)
                     }
                 }
         } catch {
@@ -151,7 +154,10 @@ public final class UnixSocketServer: Sendable {
                     // The peer is gone (a write failed, or it closed): its remaining requests are
                     // not executed, since nobody would receive their answers.
                     guard raw.isActive else { break }
-                    if let response = await handler.handle(frame, connection: info) {
+                    accepted.activity.begin()
+                    let answer = await handler.handle(frame, connection: info)
+                    accepted.activity.end()
+                    if let response = answer {
                         let promise = raw.eventLoop.makePromise(of: Void.self)
                         raw.writeAndFlush(line(response, allocator: raw.allocator), promise: promise)
                         let write = promise.futureResult

@@ -436,6 +436,29 @@ struct TransportTests {
         await Spine.stop(server)
     }
 
+    /// The idle timeout is for connections on which nothing happens: one whose request runs longer
+    /// (a batch of 1,000 durable writes, several seconds here) keeps its connection and gets its
+    /// answer. Before, the connection was closed a timeout after the batch was read: the writes
+    /// were made and the answer lost.
+    @Test func aRequestLongerThanTheIdleTimeoutIsAnswered() async throws {
+        try await Lifecycle.withServer(arguments: ["--idle-timeout", "1"]) { _, client in
+            let calls = (0..<1000).map { i -> JSON in
+                [
+                    "jsonrpc": "2.0", "id": .int(Int64(i)), "method": "consent.record",
+                    "params": Lifecycle.consentParams(subject: "idle-\(i)"),
+                ]
+            }
+            let start = ContinuousClock.now
+            try await client.send(line: JSON.array(calls).encodedString())
+            let answer = try await client.readResponse(timeout: .seconds(120))
+            let results = answer?.arrayValue ?? []
+            #expect(results.count == 1000, "\(String(describing: answer?.encodedString().prefix(300)))")
+            #expect(results.allSatisfy { $0["result"]?["consentId"]?.stringValue != nil })
+            // The batch must outlast the timeout for this test to mean anything.
+            #expect(ContinuousClock.now - start > .seconds(1), "the batch took under the idle timeout")
+        }
+    }
+
     @Test func connectionsBeyondTheCapGetOneUnavailableLineAndAreClosed() async throws {
         let server = try await LiveServer.started(arguments: ["--max-connections", "2"])
         let a = try await Spine.admittedClient(server)

@@ -90,6 +90,42 @@ struct IdleCloseHandlerTests {
         #expect(released == nil, "still referenced, by a check that was not cancelled")
     }
 
+    /// A request being handled is not idleness, however long it runs; the time counts again from
+    /// its end.
+    @Test func aRequestBeingHandledKeepsTheConnection() throws {
+        let channel = EmbeddedChannel()
+        let loop = channel.embeddedEventLoop
+        let activity = ConnectionActivity(clock: { loop.now })
+        try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout, activity: activity))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(ByteBuffer(string: "a long batch\n"))
+        activity.begin()
+        loop.advanceTime(by: .seconds(35))
+        #expect(channel.isActive, "35 s into the request")
+        activity.end()
+        loop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive, "9 s after its end")
+        loop.advanceTime(by: .seconds(10))
+        #expect(!channel.isActive, "closed a timeout after its end")
+    }
+
+    /// A request that gets no answer (a notification) counts when it finished, not when it was read.
+    @Test func aRequestWithoutAnswerCountsWhenItFinished() throws {
+        let channel = EmbeddedChannel()
+        let loop = channel.embeddedEventLoop
+        let activity = ConnectionActivity(clock: { loop.now })
+        try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout, activity: activity))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try channel.writeInbound(ByteBuffer(string: "a notification\n"))
+        activity.begin()
+        loop.advanceTime(by: .seconds(5))
+        activity.end()
+        loop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive, "14 s after the read, 9 s after the end")
+        loop.advanceTime(by: .seconds(1))
+        #expect(!channel.isActive)
+    }
+
     /// The count the handler reads is NIO's: bytes written and not yet handed to the socket (on
     /// an embedded channel, the writes not yet flushed).
     @Test func readsNIOsBufferedByteCount() throws {
