@@ -1,8 +1,8 @@
 public import NIOCore
 
 /// Splits a byte stream into lines: `\n` ends a line, a `\r` before it is dropped, blank lines are
-/// skipped. A line longer than `maxLineLength` is reported once as `.oversized` and its bytes are
-/// discarded as they arrive, so an 8 MiB line never sits in memory.
+/// skipped. A line longer than `maxLineLength` (not counting the `\r` dropped) is reported once as
+/// `.oversized` and its bytes are discarded as they arrive, so an 8 MiB line never sits in memory.
 public struct LineFrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
 
@@ -22,7 +22,8 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
             if discarding {
                 buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
                 scanned = 0
-            } else if buffer.readableBytes > maxLineLength {
+            } else if buffer.readableBytes > maxLineLength + 1 {
+                // (+ 1: a line at the limit may still end in `\r\n`.)
                 discarding = true
                 buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
                 scanned = 0
@@ -39,14 +40,15 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
             buffer.moveReaderIndex(forwardBy: length + 1)
             return .continue
         }
-        if length > maxLineLength {
+        let carriageReturn = length > 0 && view[newline - 1] == UInt8(ascii: "\r")
+        if length - (carriageReturn ? 1 : 0) > maxLineLength {
             buffer.moveReaderIndex(forwardBy: length + 1)
             context.fireChannelRead(Self.wrapInboundOut(.oversized(limit: maxLineLength)))
             return .continue
         }
         var line = buffer.readSlice(length: length)!
         buffer.moveReaderIndex(forwardBy: 1)
-        if line.readableBytesView.last == UInt8(ascii: "\r") {
+        if carriageReturn {
             line.moveWriterIndex(to: line.writerIndex - 1)
         }
         if line.readableBytesView.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {

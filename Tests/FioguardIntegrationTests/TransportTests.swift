@@ -258,6 +258,16 @@ struct TransportTests {
         let over = try await Spine.exchange(c, padded(limit + 1))
         let big = Spine.expectError(over, code: -32600, reason: "INVALID_REQUEST")
         #expect(big?["message"]?.stringValue?.contains("\(limit)") == true)
+        // A `\r` before the `\n` is dropped, and does not count.
+        let crlf = try await Spine.exchange(c, raw: Array((padded(limit) + "\r").utf8))
+        #expect(Spine.expectError(crlf, code: -32602, reason: "INVALID_PARAMS", id: 1)?["data"]?["field"] == "params.pad")
+        let crlfOver = try await Spine.exchange(c, raw: Array((padded(limit + 1) + "\r").utf8))
+        Spine.expectError(crlfOver, code: -32600, reason: "INVALID_REQUEST")
+        // Sent in two parts, the first ending at the limit's `\r`: the decoder cannot yet tell.
+        try await c.send(raw: Array((padded(limit) + "\r").utf8))
+        try await Task.sleep(for: .milliseconds(100))
+        let split = try await Spine.exchange(c, raw: [])
+        #expect(Spine.expectError(split, code: -32602, reason: "INVALID_PARAMS", id: 1)?["data"]?["field"] == "params.pad")
         try await Spine.expectPing(c)
         await c.close()
         await Spine.stop(server)
