@@ -161,16 +161,24 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public subscript(key: String) -> JSON? {
         get {
-            for m in members where m.key == key { return m.value }
+            for m in members where Self.sameKey(m.key, key) { return m.value }
             return nil
         }
         set {
-            if let i = members.firstIndex(where: { $0.key == key }) {
+            if let i = members.firstIndex(where: { Self.sameKey($0.key, key) }) {
                 if let newValue { members[i].value = newValue } else { members.remove(at: i) }
             } else if let newValue {
                 members.append(Member(key: key, value: newValue))
             }
         }
+    }
+
+    /// Keys are the same when their UTF-8 bytes are, as for jansson's duplicate check: Swift's `==`
+    /// on strings compares by canonical equivalence, so "idempotency\u{212A}ey" (a Kelvin sign)
+    /// would have read as `idempotencyKey`, and a precomposed "é" as a decomposed one.
+    @inlinable
+    public static func sameKey(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
     }
 
     mutating func reserveCapacity(_ n: Int) { members.reserveCapacity(n) }

@@ -28,7 +28,7 @@ public final class ObjectReader {
 
     /// The raw value; `nil` when absent or `null`.
     public func value(_ key: String) -> JSON? {
-        guard let i = object.members.firstIndex(where: { $0.key == key }) else { return nil }
+        guard let i = object.members.firstIndex(where: { JSONObject.sameKey($0.key, key) }) else { return nil }
         read[i] = true
         let v = object.members[i].value
         return v.isNull ? nil : v

@@ -83,6 +83,23 @@ import Testing
         #expect(e?.problem == "unknown field")
     }
 
+    /// Keys match by their bytes, as jansson's duplicate check does, not by Swift's canonical
+    /// equivalence: a Kelvin sign (U+212A) is not a K, a decomposed "é" is not a precomposed one.
+    @Test func keysMatchByTheirBytes() throws {
+        let p = try reader(#"{"subject":"s","idempotency\u212Aey":"k"}"#)
+        _ = try p.string("subject")
+        #expect(try p.optionalString("idempotencyKey") == nil)
+        #expect(!p.has("idempotencyKey"))
+        let e = failure { try p.finish() }
+        #expect(e?.path == "params.idempotency\u{212A}ey")
+        #expect(e?.problem == "unknown field")
+
+        let object = JSONObject([("caf\u{E9}", "precomposed"), ("cafe\u{301}", "decomposed")])
+        #expect(object.count == 2)
+        #expect(object["caf\u{E9}"] == "precomposed")
+        #expect(object["cafe\u{301}"] == "decomposed")
+    }
+
     @Test func unknownNullFieldIsStillUnknown() throws {
         let p = try reader(#"{"extra":null}"#)
         #expect(failure { try p.finish() }?.path == "params.extra")
