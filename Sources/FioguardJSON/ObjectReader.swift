@@ -99,6 +99,7 @@ public final class ObjectReader {
         return s
     }
 
+    /// An array of 1–`maxLength`-character strings without control characters.
     public func optionalStringArray(
         _ key: String, maxCount: Int = 64, maxLength: Int = 256, nonEmpty: Bool = false
     ) throws(JSONDecodingError) -> [String]? {
@@ -113,6 +114,9 @@ public final class ObjectReader {
             }
             guard !s.isEmpty, s.unicodeScalars.count <= maxLength else {
                 throw JSONDecodingError(path: "\(fieldPath(key))[\(i)]", problem: "must be 1–\(maxLength) characters")
+            }
+            guard !Self.containsControlCharacter(s) else {
+                throw JSONDecodingError(path: "\(fieldPath(key))[\(i)]", problem: "must not contain control characters")
             }
             out.append(s)
         }

@@ -53,11 +53,18 @@ extension ObjectReader {
         return s
     }
 
-    /// A host name: letters, digits, hyphens, dots; at most 253 characters.
+    /// A host name: labels of 1–63 letters, digits and hyphens (not at either end), joined by
+    /// dots, with one trailing dot allowed (the policy ignores it); at most 253 characters.
     func domain(_ key: String = "domain") throws(JSONDecodingError) -> String {
         let s = try string(key, maxLength: 253)
+        let name = s.utf8.count > 1 && s.utf8.last == 0x2e ? s.utf8.dropLast() : s.utf8[...]
+        let labels = name.split(separator: 0x2e, omittingEmptySubsequences: false)
+        let hyphen: UInt8 = 0x2d
         guard !s.isEmpty,
-              s.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d || $0 == 0x2e })
+              labels.allSatisfy({ label in
+                  (1...63).contains(label.count) && label.first != hyphen && label.last != hyphen
+                      && label.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == hyphen }
+              })
         else { throw fail(key, "expected a host name (IDNs in their xn-- form)") }
         return s
     }

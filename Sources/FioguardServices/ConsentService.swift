@@ -82,6 +82,8 @@ public struct ConsentService: Sendable {
         if let text = request.birthDate {
             guard let d = CivilDate(iso: text) else { throw ServiceError.invalid("params.birthDate", "expected a date YYYY-MM-DD") }
             guard d.age(at: now) >= 0 else { throw ServiceError.invalid("params.birthDate", "is in the future") }
+            // The bound `age` has (0–150): a birth date such as 0000-01-01 is a careless default.
+            guard d.age(at: now) <= 150 else { throw ServiceError.invalid("params.birthDate", "is more than 150 years ago") }
             birthDate = d
         }
         let facts = ConsentFacts(

@@ -287,4 +287,45 @@ struct ConsentTests {
             #expect(e3?.error["data"]?["field"]?.stringValue?.hasPrefix("params.purposes") == true)
         }
     }
+
+    /// Values a careless or hostile caller sends get -32602 naming the field, and nothing is kept.
+    @Test(
+        "malformed values are INVALID_PARAMS naming the field",
+        arguments: [
+            ("purposes", JSON.strings(["authentication\u{1}"]), "params.purposes[0]"),
+            ("purposes", JSON.strings(["authentication", "a\u{85}b"]), "params.purposes[1]"),
+            ("domain", "..", "params.domain"),
+            ("domain", "shop..example", "params.domain"),
+            ("domain", ".shop.example", "params.domain"),
+            ("domain", "shop.example..", "params.domain"),
+            ("domain", "-shop.example", "params.domain"),
+            ("domain", "shop-.example", "params.domain"),
+            ("domain", .string(String(repeating: "a", count: 64) + ".example"), "params.domain"),
+            ("birthDate", "0000-01-01", "params.birthDate"),
+            ("birthDate", "1850-06-30", "params.birthDate"),
+        ] as [(String, JSON, String)])
+    func malformedValues(key: String, value: JSON, field: String) async throws {
+        try await Lifecycle.withServer { _, client in
+            var params = Lifecycle.consentParams(subject: "vic", age: key == "birthDate" ? nil : 30).objectValue!
+            params[key] = value
+            let e = await Lifecycle.expectError("INVALID_PARAMS", code: -32602) { try await client.call("consent.record", .object(params)) }
+            #expect(e?.error["data"]?["field"]?.stringValue == field, "\(key): \(value.encodedString())")
+            await Lifecycle.expectError("NOT_FOUND") { try await client.call("consent.status", ["subject": "vic"]) }
+        }
+    }
+
+    @Test("host names at their limits, and birth dates up to 150 years ago, are accepted")
+    func valuesAtTheirLimits() async throws {
+        let label = String(repeating: "a", count: 63)
+        let policy = Lifecycle.policy(domains: #"["localhost", "shop.example", "*.shop.example", "xn--caf-dma.example", "\#(label).example"]"#)
+        try await Lifecycle.withServer(policy: policy) { _, client in
+            let domains = ["localhost", "a-b.shop.example", "a.shop.example.", "xn--caf-dma.example", label + ".example"]
+            for (i, domain) in domains.enumerated() {
+                _ = try await client.call("consent.record", Lifecycle.consentParams(subject: "wes-\(i)", domain: domain))
+            }
+            var params = Lifecycle.consentParams(subject: "wes-old", age: nil).objectValue!
+            params["birthDate"] = "1900-01-01"
+            _ = try await client.call("consent.record", .object(params))
+        }
+    }
 }
