@@ -38,6 +38,8 @@ extension JSON {
             }
             // jansson appends "near '<input>'": drop it, the caller's data is not echoed back.
             if let near = text.firstRange(of: " near ") { text = String(text[..<near.lowerBound]) }
+            // "\u0000 is not allowed without JSON_ALLOW_NUL": the flag is jansson's, not the caller's.
+            text = text.replacing(" without JSON_ALLOW_NUL", with: "")
             throw JSONParseError(kind: .syntax, message: "\(text) at position \(error.position)")
         }
         defer { fg_json_decref(root) }

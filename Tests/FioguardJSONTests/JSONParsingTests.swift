@@ -92,6 +92,13 @@ import Testing
         syntaxError(Array(#"{"s":"a"#.utf8) + [0] + Array(#"b"}"#.utf8))
         syntaxError(Array("{".utf8) + [0] + Array("}".utf8))
         syntaxError(Array("{}".utf8) + [0])
+        // The message names the problem, not jansson's flag.
+        do {
+            _ = try JSON.parse(#"{"s":"\u0000"}"#)
+            Issue.record("parsed a NUL")
+        } catch {
+            #expect(error.message == "\\u0000 is not allowed at position 13", "\(error.message)")
+        }
     }
 
     @Test func rejectsRawControlCharactersInStrings() {
