@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A JSON value as the rest of fioguard sees it. Parsing and encoding go through jansson
 /// (see `JSON+Jansson.swift`); nothing above this module touches a `json_t`.
 public enum JSON: Sendable, Hashable {
@@ -175,10 +181,14 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     /// Keys are the same when their UTF-8 bytes are, as for jansson's duplicate check: Swift's `==`
     /// on strings compares by canonical equivalence, so "idempotency\u{212A}ey" (a Kelvin sign)
-    /// would have read as `idempotencyKey`, and a precomposed "é" as a decomposed one.
-    @inlinable
-    public static func sameKey(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+    /// would have read as `idempotencyKey`, and a precomposed "é" as a decomposed one. (`memcmp`
+    /// on the strings' own bytes: `utf8.elementsEqual` cost 2,600 instructions per `show`.)
+    static func sameKey(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        var (x, y) = (a, b)
+        return x.withUTF8 { p in
+            y.withUTF8 { q in p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0 }
+        }
     }
 
     mutating func reserveCapacity(_ n: Int) { members.reserveCapacity(n) }
