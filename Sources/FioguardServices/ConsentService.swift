@@ -239,7 +239,6 @@ public struct ConsentService: Sendable {
         let now = env.now()
         let policy = env.policy.current
         let subjectRef = env.pseudonymizer.subject(subject)
-        let notBefore = now.adding(policy.deleteAfterRevocation)
         return try await env.database.write { conn in
             guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }
             let active = try conn.activeConsents(subjectID: subjectID)
@@ -252,7 +251,8 @@ public struct ConsentService: Sendable {
             if revokedPurposes.contains("authentication") {
                 try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
                 deletions = try FacialIDService.tombstoneAll(
-                    conn, subjectID: subjectID, reason: "consent_revoked", now: now, notBefore: notBefore, env: env, caller: caller)
+                    conn, subjectID: subjectID, reason: "consent_revoked", now: now,
+                    notBefore: { FacialIDService.revocationDeadline($0, revokedAt: now, policy: policy) })
             }
             try AuditTrail.append(
                 conn, at: now.secondsSinceEpoch, action: "consent.revoked", subjectRef: subjectRef, caller: caller,

@@ -174,30 +174,50 @@ public struct FacialIDService: Sendable {
                 rows = rows.filter { $0.facialID == facialID }
                 guard !rows.isEmpty else { throw ServiceError.notFound("the subject has no such Facial ID") }
             }
-            var queued = 0
-            for r in rows where try conn.tombstoneFacialID(row: r.id, reason: "user_request", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch) {
-                queued += 1
+            var queued = 0, expedited = 0
+            for r in rows {
+                if try conn.tombstoneFacialID(row: r.id, reason: "user_request", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch) {
+                    queued += 1
+                } else if try conn.expediteDeletion(row: r.id, now: now.secondsSinceEpoch) {
+                    // Already being deleted, but later (after a revocation's delay) or failed:
+                    // the user's request makes it due now.
+                    expedited += 1
+                }
             }
-            if queued > 0 {
+            if queued > 0 || expedited > 0 {
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "facialId.deleted", subjectRef: subjectRef, caller: caller,
-                    details: ["queued": .int(queued), "reason": .string(reason.map { String($0.prefix(256)) })])
+                    details: ["queued": .int(queued), "expedited": .int(expedited), "reason": .string(reason.map { String($0.prefix(256)) })])
             }
             let ids = Set(rows.map(\.id))
             return try conn.facialIDs(subjectID: subjectID).filter { ids.contains($0.id) }.map(Deletion.init)
         }
     }
 
-    /// Tombstones every active Facial ID of a subject in the caller's transaction and audits each.
+    /// Tombstones every active Facial ID of a subject in the caller's transaction, its deletion due
+    /// at `notBefore(row)`. With `expedite`, deletions already queued for later, or failed, are
+    /// made due now as well (account erasure: D18, "immediately, even before retention ends").
     /// Returns the subject's whole deletion picture afterwards.
     static func tombstoneAll(
-        _ conn: Connection, subjectID: Int64, reason: String, now: Timestamp, notBefore: Timestamp, env: ServiceEnvironment,
-        caller: Caller
+        _ conn: Connection, subjectID: Int64, reason: String, now: Timestamp, notBefore: (FacialIDRow) -> Timestamp,
+        expedite: Bool = false
     ) throws -> [Deletion] {
         let rows = try conn.facialIDs(subjectID: subjectID)
-        for r in rows where r.status == "active" {
-            _ = try conn.tombstoneFacialID(row: r.id, reason: reason, now: now.secondsSinceEpoch, notBefore: notBefore.secondsSinceEpoch)
+        for r in rows {
+            if r.status == "active" {
+                _ = try conn.tombstoneFacialID(row: r.id, reason: reason, now: now.secondsSinceEpoch, notBefore: notBefore(r).secondsSinceEpoch)
+            } else if expedite {
+                _ = try conn.expediteDeletion(row: r.id, now: now.secondsSinceEpoch)
+            }
         }
         return try conn.facialIDs(subjectID: subjectID).filter { $0.status != "active" }.map(Deletion.init)
+    }
+
+    /// When a revoked or lapsed consent's Facial ID is deleted: `retention.deleteAfterRevocation`
+    /// and the caps of the profiles that apply where it was enrolled, earliest wins.
+    static func revocationDeadline(_ row: FacialIDRow, revokedAt now: Timestamp, policy: Policy) -> Timestamp {
+        PolicyEngine.revocationDeadline(
+            revokedAt: now, jurisdiction: Jurisdiction(country: row.country, region: row.region), policy: policy
+        ).retainUntil
     }
 }

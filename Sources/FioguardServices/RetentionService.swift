@@ -60,7 +60,6 @@ public struct RetentionService: Sendable {
                 return queued
             }
         }
-        let notBefore = now.adding(policy.deleteAfterRevocation)
         let bySubject = Dictionary(grouping: consents, by: \.subjectID)
         for (subjectID, rows) in bySubject {
             let (expiredCount, queued) = try await env.database.write { conn -> (Int, Int) in
@@ -75,7 +74,8 @@ public struct RetentionService: Sendable {
                     try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
                     let before = try conn.facialIDs(subjectID: subjectID).filter { $0.status == "active" }.count
                     _ = try FacialIDService.tombstoneAll(
-                        conn, subjectID: subjectID, reason: "consent_expired", now: now, notBefore: notBefore, env: env, caller: caller)
+                        conn, subjectID: subjectID, reason: "consent_expired", now: now,
+                        notBefore: { FacialIDService.revocationDeadline($0, revokedAt: now, policy: policy) })
                     queued = before
                 }
                 try AuditTrail.append(

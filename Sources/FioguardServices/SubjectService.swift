@@ -32,7 +32,7 @@ public struct SubjectService: Sendable {
             try ConsentService.revoke(conn, subjectID: subjectID, rows: active, kind: "revoked", reason: "account erased", now: now)
             try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
             let deletions = try FacialIDService.tombstoneAll(
-                conn, subjectID: subjectID, reason: "account_erased", now: now, notBefore: now, env: env, caller: caller)
+                conn, subjectID: subjectID, reason: "account_erased", now: now, notBefore: { _ in now }, expedite: true)
             try conn.erasePersonalConsentData(subjectID: subjectID)
             try conn.eraseIdempotencyEntries(subjectID: subjectID)
             try conn.eraseFacialIDValues(subjectID: subjectID)

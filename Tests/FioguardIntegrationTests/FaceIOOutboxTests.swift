@@ -327,6 +327,24 @@ struct FaceIOOutboxTests {
         }
     }
 
+    /// A permanent failure (a refused key) is not the end: once the operator fixed the key, the
+    /// user's delete or the account's erasure tries again.
+    @Test("a failed deletion is tried again by facialId.delete or subject.erase", arguments: ["facialId.delete", "subject.erase"])
+    func failedDeletionIsRetriedOnRequest(method: String) async throws {
+        try await FIO.withServer(fakeMode: .badKey) { _, fake, client in
+            let fid = "fid-rae-0001"
+            try await FIO.enroll(client, subject: "rae", facialId: fid)
+            try await FIO.delete(client, subject: "rae")
+            _ = try await FIO.waitForDeletion(client, subject: "rae", status: "failed")
+            fake.mode = .ok
+            _ = try await client.call(method, ["subject": "rae", "confirm": true])
+            try await FIO.waitUntil("FACEIO deleted it") { fake.successCount(fid) == 1 }
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["failedDeletions"]?.intValue == 0)
+            #expect(try await FIO.deletions(client, status: "deleted").count == 1)
+        }
+    }
+
     @Test("the reported attempts count every call made, the successful one included")
     func attemptsCountTheSuccessfulCall() async throws {
         try await FIO.withServer(fakeMode: .serverError) { _, fake, client in

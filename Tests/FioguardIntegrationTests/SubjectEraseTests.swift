@@ -69,6 +69,37 @@ struct SubjectEraseTests {
         }
     }
 
+    @Test("a revocation's deletion is due by the earliest of the policy's delay and the caps where the Facial ID was enrolled")
+    func revocationDelayIsCappedByTheJurisdiction() async throws {
+        let policy = Lifecycle.policy(retention: #"{"deleteAfterRevocation": "P90D"}"#)
+        try await Lifecycle.withServer(policy: policy) { server, client in
+            try await Lifecycle.enroll(client, subject: "dee", facialId: "fid-dee")  // in DE: the EU profile's P1M
+            _ = try await client.call("consent.revoke", ["subject": "dee"])
+            _ = await server.terminate()
+            let delay = try Lifecycle.sqlite(
+                server.databasePath, "SELECT next_attempt_at - requested_at FROM deletion_jobs WHERE facial_id = 'fid-dee'")
+            let seconds = Int(delay.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            #expect((28 * 86_400)...(31 * 86_400) ~= seconds, "due \(seconds) s after the revocation: one month, not 90 days")
+        }
+    }
+
+    /// D18: account deletion deletes at once, even a deletion a revocation had put off; a user's
+    /// own delete acts at once too.
+    @Test("subject.erase and facialId.delete make a deletion put off by a revocation due now", arguments: ["subject.erase", "facialId.delete"])
+    func eraseOrDeleteAfterRevocationActsNow(method: String) async throws {
+        let policy = Lifecycle.policy(retention: #"{"deleteAfterRevocation": "P30D"}"#)
+        try await Lifecycle.withServer(policy: policy) { server, client in
+            try await Lifecycle.enroll(client, subject: "late", facialId: "fid-late")
+            _ = try await client.call("consent.revoke", ["subject": "late"])
+            _ = try await client.call(method, ["subject": "late", "confirm": true])
+            _ = await server.terminate()
+            let job = try Lifecycle.sqlite(
+                server.databasePath,
+                "SELECT next_attempt_at <= CAST(strftime('%s','now') AS INTEGER), status FROM deletion_jobs WHERE facial_row = (SELECT id FROM facial_ids ORDER BY id LIMIT 1)")
+            #expect(job.trimmingCharacters(in: .whitespacesAndNewlines) == "1|pending", "\(method): the FACEIO deletion is due now")
+        }
+    }
+
     @Test("repeating subject.erase is idempotent")
     func eraseIsIdempotent() async throws {
         try await Lifecycle.withServer { _, client in

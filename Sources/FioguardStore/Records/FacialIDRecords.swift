@@ -98,6 +98,19 @@ extension Connection {
         return true
     }
 
+    /// Makes the row's deletion due at `now`, for a request that must act at once (account
+    /// erasure, a user's own delete): a pending job deferred to later (the delay after a
+    /// revocation) is brought forward, and a failed one is tried again (its key or URL may have
+    /// been fixed since). Returns whether a job changed.
+    public func expediteDeletion(row: Int64, now: Int64) throws(StoreError) -> Bool {
+        try run(
+            """
+            UPDATE deletion_jobs SET status = 'pending', next_attempt_at = ?, completed_at = NULL
+            WHERE facial_row = ? AND ((status = 'pending' AND next_attempt_at > ?) OR status = 'failed')
+            """,
+            [.int(now), .int(row), .int(now)]) > 0
+    }
+
     /// Forgets the raw Facial IDs of an erased subject (the outbox keeps its own copy until done).
     public func eraseFacialIDValues(subjectID: Int64) throws(StoreError) {
         try run("UPDATE facial_ids SET facial_id = NULL WHERE subject_id = ?", [.int(subjectID)])
