@@ -73,27 +73,54 @@ public struct EnrollmentService: Sendable {
     }
 
     /// The answer to `enroll.complete`.
+    ///
+    /// A ticket fioguard issued that can no longer be used (voided by a revocation or an erasure
+    /// meanwhile, expired, already used by another Facial ID), or a second enrollment the policy
+    /// does not allow, is refused. But FACEIO already holds the face template `fio.enroll()` made
+    /// under that authorization: it is recorded for the ticket's subject and its deletion is
+    /// queued at once (D6, D18), then the refusal is returned. A ticket fioguard never issued
+    /// only gets TICKET_INVALID: nothing ties the Facial ID to a subject.
     public func complete(ticket: String, facialID: String, caller: Caller) async throws -> JSON {
         let now = env.now()
         let policy = env.policy.current
         let ticketHash = Hex.sha256(ticket)
         let fidHash = env.pseudonymizer.lookupHash("facialId", facialID)
-        return try await env.database.write { conn in
+        enum Outcome: Sendable { case enrolled(JSON), refused(ServiceError) }
+        let outcome = try await env.database.write { conn -> Outcome in
             guard let t = try conn.ticket(hash: ticketHash) else { throw ServiceError.ticketInvalid("unknown ticket") }
-            guard t.consumedAt == nil else { throw ServiceError.ticketInvalid("ticket already used or voided") }
-            guard t.expiresAt > now.secondsSinceEpoch else { throw ServiceError.ticketInvalid("ticket expired") }
-            guard let subject = try conn.subject(id: t.subjectID), let subjectName = subject.subject else {
-                throw ServiceError.ticketInvalid("ticket's subject was erased")
-            }
+            // A retry of a completion that succeeded (its answer was lost): the Facial ID stays.
+            if t.consumedBy == fidHash { throw ServiceError.ticketInvalid("ticket already used or voided") }
             if let existing = try conn.facialID(hash: fidHash) {
                 if existing.subjectID != t.subjectID { throw ServiceError.conflict("facialId is bound to another subject") }
                 throw ServiceError.conflict("facialId is already enrolled for this subject")
             }
+            guard let subject = try conn.subject(id: t.subjectID) else { throw ServiceError.ticketInvalid("unknown ticket") }
+            var refusal: ServiceError?
+            if t.consumedAt != nil {
+                refusal = .ticketInvalid("ticket already used or voided")
+            } else if t.expiresAt <= now.secondsSinceEpoch {
+                refusal = .ticketInvalid("ticket expired")
+            } else if subject.subject == nil {
+                refusal = .ticketInvalid("ticket's subject was erased")
+            } else if !policy.allowReenrollment, try conn.facialIDs(subjectID: t.subjectID).contains(where: { $0.status == "active" }) {
+                refusal = .conflict("the subject already has an active Facial ID and the policy does not allow re-enrollment")
+            }
             let jurisdiction = Jurisdiction(country: t.country, region: t.region)
             let deadline = PolicyEngine.retention(enrolledAt: now, lastInteractionAt: nil, jurisdiction: jurisdiction, policy: policy)
-            _ = try conn.insertFacialID(
+            let row = try conn.insertFacialID(
                 facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
                 retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
+            if let refusal {
+                _ = try conn.tombstoneFacialID(row: row, reason: "enrollment_refused", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch)
+                // An erased subject keeps no raw Facial ID; the outbox job has its own copy.
+                if subject.subject == nil { try conn.eraseFacialIDValues(subjectID: t.subjectID) }
+                _ = try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash)
+                try AuditTrail.append(
+                    conn, at: now.secondsSinceEpoch, action: "enroll.refused", subjectRef: subject.pseudonym, caller: caller,
+                    details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(t.decisionID),
+                              "reason": .string(refusal.message), "deletionQueued": .bool(true)])
+                return .refused(refusal)
+            }
             guard try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else {
                 throw ServiceError.ticketInvalid("ticket already used or voided")
             }
@@ -101,10 +128,14 @@ public struct EnrollmentService: Sendable {
                 conn, at: now.secondsSinceEpoch, action: "enroll.completed", subjectRef: subject.pseudonym, caller: caller,
                 details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(t.decisionID),
                           "retainUntil": .string(deadline.retainUntil.rfc3339), "retentionRule": .string(deadline.rule)])
-            return [
-                "subject": .string(subjectName), "facialId": .string(facialID), "enrolledAt": .string(now.rfc3339),
+            return .enrolled([
+                "subject": .string(subject.subject ?? ""), "facialId": .string(facialID), "enrolledAt": .string(now.rfc3339),
                 "retainUntil": .string(deadline.retainUntil.rfc3339), "retentionRule": .string(deadline.rule),
-            ]
+            ])
+        }
+        switch outcome {
+        case .enrolled(let answer): return answer
+        case .refused(let error): throw error
         }
     }
 }

@@ -181,9 +181,15 @@ struct EnrollmentTests {
             await Lifecycle.expectError("TICKET_INVALID") {
                 try await client.call("enroll.complete", ["ticket": "tkt_made_up_by_the_page", "facialId": "fid-jo-3"])
             }
-            let shown = try await client.call("facialId.show", ["subject": "jo"])
-            #expect(shown["facialIds"]?.arrayValue?.compactMap { $0["facialId"]?.stringValue } == ["fid-jo-1"])
+            // fid-jo-2 was made at FACEIO under a ticket already spent: kept only to be deleted.
+            #expect(try await Self.facialIDs(client, subject: "jo") == ["fid-jo-1: active", "fid-jo-2: deleting"])
         }
+    }
+
+    /// Each Facial ID of a subject as "id: status", from `facialId.show`.
+    static func facialIDs(_ client: RPCTestClient, subject: String) async throws -> [String] {
+        let shown = try await client.call("facialId.show", ["subject": .string(subject)])
+        return (shown["facialIds"]?.arrayValue ?? []).map { "\($0["facialId"]?.stringValue ?? "-"): \($0["status"]?.stringValue ?? "-")" }
     }
 
     @Test("an expired ticket is refused with TICKET_INVALID")
@@ -199,6 +205,7 @@ struct EnrollmentTests {
                 try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-kai"])
             }
             await Lifecycle.expectError("NOT_FOUND") { try await client.call("facialId.touch", ["subject": "kai"]) }
+            #expect(try await Self.facialIDs(client, subject: "kai") == ["fid-kai: deleting"], "FACEIO's template is deleted")
         }
     }
 
@@ -211,6 +218,44 @@ struct EnrollmentTests {
             await Lifecycle.expectError("TICKET_INVALID") {
                 try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-lea"])
             }
+            // The user's fio.enroll() ran meanwhile: FACEIO's template is deleted, not orphaned.
+            #expect(try await Self.facialIDs(client, subject: "lea") == ["fid-lea: deleting"])
+        }
+    }
+
+    /// D18 again: an account erased while its user was enrolling leaves nothing at FACEIO.
+    @Test("an erasure between enroll.authorize and enroll.complete: the new Facial ID is deleted, and no raw copy kept")
+    func eraseDuringEnrollment() async throws {
+        try await Lifecycle.withServer { server, client in
+            try await Lifecycle.recordConsent(client, subject: "mo")
+            let (_, ticket) = try await Lifecycle.authorize(client, subject: "mo")
+            _ = try await client.call("subject.erase", ["subject": "mo", "confirm": true])
+            await Lifecycle.expectError("TICKET_INVALID") {
+                try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-mo"])
+            }
+            let actions = try await Lifecycle.auditEntries(client).compactMap { $0["action"]?.stringValue }
+            #expect(actions.last == "enroll.refused")
+            _ = await server.terminate()
+            let rows = try Lifecycle.sqlite(
+                server.databasePath,
+                "SELECT j.status, j.reason, j.facial_id, coalesce(f.facial_id, 'null') FROM deletion_jobs j JOIN facial_ids f ON f.id = j.facial_row")
+            #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "pending|enrollment_refused|fid-mo|null")
+        }
+    }
+
+    /// Two tickets issued before either was used cannot make two Facial IDs when the policy allows
+    /// one: the second completion is refused, and its template deleted.
+    @Test("with allowReenrollment false, a second ticket completed after the first is a CONFLICT")
+    func secondTicketCannotReenroll() async throws {
+        try await Lifecycle.withServer { _, client in
+            try await Lifecycle.recordConsent(client, subject: "ned")
+            let (_, first) = try await Lifecycle.authorize(client, subject: "ned")
+            let (_, second) = try await Lifecycle.authorize(client, subject: "ned")
+            _ = try await client.call("enroll.complete", ["ticket": .string(first), "facialId": "fid-ned-1"])
+            await Lifecycle.expectError("CONFLICT") {
+                try await client.call("enroll.complete", ["ticket": .string(second), "facialId": "fid-ned-2"])
+            }
+            #expect(try await Self.facialIDs(client, subject: "ned") == ["fid-ned-1: active", "fid-ned-2: deleting"])
         }
     }
 
