@@ -245,7 +245,7 @@ public struct ConsentService: Sendable {
             let wanted = Set(purposes ?? active.map(\.purpose))
             let revoking = active.filter { wanted.contains($0.purpose) }
             try Self.revoke(
-                conn, subjectID: subjectID, rows: revoking, kind: "revoked", reason: reason ?? "revoked by the subject", now: now)
+                conn, subjectID: subjectID, rows: revoking, kind: "revoked", reason: "revoked by the subject", callerReason: reason, now: now)
             let revokedPurposes = revoking.map(\.purpose)
             var deletions: [Deletion] = []
             if revokedPurposes.contains("authentication") {
@@ -262,7 +262,13 @@ public struct ConsentService: Sendable {
     }
 
     /// Ends the given active purposes: one history event per consent, projection rows removed.
-    static func revoke(_ conn: Connection, subjectID: Int64, rows: [ConsentStateRow], kind: String, reason: String, now: Timestamp) throws {
+    /// `reason` is fioguard's own words, kept in the append-only history. `callerReason`, the
+    /// caller's free text, may name a person ("Max phoned us"): it is kept with the consent's
+    /// personal data, which erasure removes, and the history only notes that one was given.
+    static func revoke(
+        _ conn: Connection, subjectID: Int64, rows: [ConsentStateRow], kind: String, reason: String, callerReason: String? = nil,
+        now: Timestamp
+    ) throws {
         var byConsent: [String: [String]] = [:]
         var order: [String] = []
         for r in rows {
@@ -271,9 +277,19 @@ public struct ConsentService: Sendable {
             try conn.removeActiveConsent(subjectID: subjectID, purpose: r.purpose)
         }
         for id in order {
+            var details = JSONObject([("reason", .string(String(reason.prefix(256))))])
+            if let callerReason {
+                details["reasonGiven"] = true
+                if let text = try conn.personalConsentData(consentID: id), case .object(var personal)? = try? JSON.parse(text) {
+                    var reasons = personal["revocationReasons"]?.objectValue ?? JSONObject()
+                    reasons[String(now.secondsSinceEpoch)] = .string(String(callerReason.prefix(256)))
+                    personal["revocationReasons"] = .object(reasons)
+                    try conn.updatePersonalConsentData(consentID: id, data: JSON.object(personal).encodedString())
+                }
+            }
             try conn.appendConsentEvent(
                 subjectID: subjectID, consentID: id, kind: kind, purposes: JSON.strings(byConsent[id]!).encodedString(),
-                at: now.secondsSinceEpoch, details: JSON.object(JSONObject([("reason", .string(String(reason.prefix(256))))])).encodedString())
+                at: now.secondsSinceEpoch, details: JSON.object(details).encodedString())
         }
     }
 
@@ -311,6 +327,13 @@ public struct ConsentService: Sendable {
                    let personal = try conn.personalConsentData(consentID: e.consentID).flatMap({ try? JSON.parse($0) }) {
                     for key in ["locale", "age", "birthDate"] { d[key] = personal[key] ?? .null }
                     d["guardianEvidence"] = personal["guardian"] ?? .null
+                    details = .object(d)
+                }
+                // A revocation's reason in the caller's words (until erased) is shown with it.
+                if e.kind == "revoked", case .object(var d) = details, d["reasonGiven"] == true,
+                   let personal = try conn.personalConsentData(consentID: e.consentID).flatMap({ try? JSON.parse($0) }),
+                   let given = personal["revocationReasons"]?[String(e.at)] {
+                    d["reason"] = given
                     details = .object(d)
                 }
                 return [

@@ -187,7 +187,9 @@ public struct FacialIDService: Sendable {
             if queued > 0 || expedited > 0 {
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "facialId.deleted", subjectRef: subjectRef, caller: caller,
-                    details: ["queued": .int(queued), "expedited": .int(expedited), "reason": .string(reason.map { String($0.prefix(256)) })])
+                    // Whether the caller gave a reason, not its words: the audit trail outlives an
+                    // erasure, and free text may name a person.
+                    details: ["queued": .int(queued), "expedited": .int(expedited), "reasonGiven": .bool(reason != nil)])
             }
             let ids = Set(rows.map(\.id))
             return try conn.facialIDs(subjectID: subjectID).filter { ids.contains($0.id) }.map(Deletion.init)

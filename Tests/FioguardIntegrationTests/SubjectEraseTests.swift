@@ -100,6 +100,28 @@ struct SubjectEraseTests {
         }
     }
 
+    /// A caller's free text may name a person: it is shown while the subject exists, and nothing
+    /// that outlives an erasure (the consent history, the audit trail) keeps it.
+    @Test("the caller's reasons and an unknown trigger are not kept past an erasure")
+    func callerTextDoesNotOutliveErasure() async throws {
+        let said = "Max Mustermann phoned, tel +49 30 1234567"
+        try await Lifecycle.withServer { server, client in
+            try await Lifecycle.enroll(client, subject: "rex", facialId: "fid-rex")
+            _ = try await client.call("facialId.delete", ["subject": "rex", "confirm": true, "reason": .string(said)])
+            _ = try await client.call("consent.revoke", ["subject": "rex", "reason": .string(said)])
+            let status = try await client.call("consent.status", ["subject": "rex"])
+            let revoked = status["history"]?.arrayValue?.first { $0["event"] == "revoked" }
+            #expect(revoked?["details"]?["reason"]?.stringValue == said, "shown until erased")
+            _ = try await client.call("enroll.authorize", Lifecycle.authorizeParams(subject: "rex", trigger: "Mustermann clicked"))
+            _ = try await client.call("subject.erase", ["subject": "rex", "confirm": true])
+            _ = await server.terminate()
+            for table in ["consent_events", "audit_log", "consent_personal", "deletion_jobs"] {
+                let dump = try Lifecycle.sqlite(server.databasePath, "SELECT * FROM \(table)")
+                #expect(!dump.contains("Mustermann"), "\(table) keeps the caller's words: \(dump)")
+            }
+        }
+    }
+
     @Test("repeating subject.erase is idempotent")
     func eraseIsIdempotent() async throws {
         try await Lifecycle.withServer { _, client in

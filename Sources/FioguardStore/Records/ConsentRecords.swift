@@ -53,6 +53,11 @@ extension Connection {
         try run("INSERT INTO consent_personal (consent_id, subject_id, data) VALUES (?, ?, ?)", [.text(consentID), .int(subjectID), .text(data)])
     }
 
+    /// Replaces a consent's personal data (it stays erasable with the subject).
+    public func updatePersonalConsentData(consentID: String, data: String) throws(StoreError) {
+        try run("UPDATE consent_personal SET data = ? WHERE consent_id = ?", [.text(data), .text(consentID)])
+    }
+
     public func personalConsentData(consentID: String) throws(StoreError) -> String? {
         try queryOne("SELECT data FROM consent_personal WHERE consent_id = ?", [.text(consentID)])?.text(0)
     }
