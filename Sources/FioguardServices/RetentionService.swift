@@ -49,7 +49,11 @@ public struct RetentionService: Sendable {
             start += chunkSize
             report.deletionsQueued += try await env.database.write { conn in
                 var queued = 0
-                for row in chunk where try conn.tombstoneFacialID(row: row.id, reason: "retention_expired", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch) {
+                // Still expired: an authentication since the scan may have pushed the date back.
+                for row in chunk where try conn.tombstoneFacialID(
+                    row: row.id, reason: "retention_expired", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch,
+                    dueBy: now.secondsSinceEpoch)
+                {
                     queued += 1
                     try AuditTrail.append(
                         conn, at: now.secondsSinceEpoch, action: "retention.expired", subjectRef: try conn.subject(id: row.subjectID)?.pseudonym,
@@ -94,14 +98,14 @@ public struct RetentionService: Sendable {
 
     /// Recomputes `retainUntil` of every active Facial ID under `policy` (after a reload).
     public func recompute(policy: Policy) async throws -> Int {
-        struct Change: Sendable { var row: Int64; var until: Int64; var rule: String }
+        struct Change: Sendable { var row: Int64; var until: Int64; var rule: String; var lastAuth: Int64? }
         let changes = try await env.database.read { conn -> [Change] in
             var out: [Change] = []
             try conn.forEachActiveFacialID { row, enrolledAt, lastAuth, country, region in
                 let d = PolicyEngine.retention(
                     enrolledAt: Timestamp(secondsSinceEpoch: enrolledAt), lastInteractionAt: lastAuth.map(Timestamp.init(secondsSinceEpoch:)),
                     jurisdiction: Jurisdiction(country: country, region: region), policy: policy)
-                out.append(Change(row: row, until: d.retainUntil.secondsSinceEpoch, rule: d.rule))
+                out.append(Change(row: row, until: d.retainUntil.secondsSinceEpoch, rule: d.rule, lastAuth: lastAuth))
             }
             return out
         }
@@ -110,7 +114,8 @@ public struct RetentionService: Sendable {
             let chunk = Array(changes[start..<min(start + 5000, changes.count)])
             start += 5000
             try await env.database.write { conn in
-                for c in chunk { try conn.setRetention(row: c.row, retainUntil: c.until, retainRule: c.rule) }
+                // A row authenticated since the read keeps the date its touch computed.
+                for c in chunk { try conn.setRetention(row: c.row, retainUntil: c.until, retainRule: c.rule, lastAuthenticatedAt: c.lastAuth) }
             }
         }
         return changes.count

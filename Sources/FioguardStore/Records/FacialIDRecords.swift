@@ -79,16 +79,29 @@ extension Connection {
             [.int(at), .int(retainUntil), .text(retainRule), .int(row)])
     }
 
-    public func setRetention(row: Int64, retainUntil: Int64, retainRule: String) throws(StoreError) {
-        try run("UPDATE facial_ids SET retain_until = ?, retain_rule = ? WHERE id = ?", [.int(retainUntil), .text(retainRule), .int(row)])
+    /// Sets a recomputed retention date, unless the row was authenticated since the inputs were
+    /// read (`lastAuthenticatedAt` then differs: the touch already computed a later date) or is no
+    /// longer active. Returns whether it changed the row.
+    @discardableResult
+    public func setRetention(row: Int64, retainUntil: Int64, retainRule: String, lastAuthenticatedAt: Int64?) throws(StoreError) -> Bool {
+        try run(
+            "UPDATE facial_ids SET retain_until = ?, retain_rule = ? WHERE id = ? AND status = 'active' AND last_authenticated_at IS ?",
+            [.int(retainUntil), .text(retainRule), .int(row), lastAuthenticatedAt.map(SQLValue.int) ?? .null]) == 1
     }
 
     /// Marks the row as being deleted and writes its outbox job, in the caller's transaction.
-    /// Returns false when it was not active (already deleting or deleted: nothing to do).
-    public func tombstoneFacialID(row: Int64, reason: String, now: Int64, notBefore: Int64) throws(StoreError) -> Bool {
-        guard try run("UPDATE facial_ids SET status = 'deleting' WHERE id = ? AND status = 'active'", [.int(row)]) == 1 else {
-            return false
+    /// Returns false when it was not active (already deleting or deleted: nothing to do), or, with
+    /// `dueBy`, when its retention date is now later than that (the sweep read it expired, then an
+    /// authentication pushed the date back).
+    public func tombstoneFacialID(row: Int64, reason: String, now: Int64, notBefore: Int64, dueBy: Int64? = nil) throws(StoreError) -> Bool {
+        let changed: Int
+        if let dueBy {
+            changed = try run(
+                "UPDATE facial_ids SET status = 'deleting' WHERE id = ? AND status = 'active' AND retain_until <= ?", [.int(row), .int(dueBy)])
+        } else {
+            changed = try run("UPDATE facial_ids SET status = 'deleting' WHERE id = ? AND status = 'active'", [.int(row)])
         }
+        guard changed == 1 else { return false }
         try run(
             """
             INSERT INTO deletion_jobs (facial_row, facial_id, status, reason, requested_at, next_attempt_at)
