@@ -184,11 +184,13 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// would have read as `idempotencyKey`, and a precomposed "é" as a decomposed one. (`memcmp`
     /// on the strings' own bytes: `utf8.elementsEqual` cost 2,600 instructions per `show`.)
     static func sameKey(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        var (x, y) = (a, b)
-        return x.withUTF8 { p in
-            y.withUTF8 { q in p.count == 0 || memcmp(p.baseAddress!, q.baseAddress!, p.count) == 0 }
+        let n = a.utf8.count
+        guard n == b.utf8.count else { return false }
+        // Native strings (all of fioguard's) lend their bytes without a copy.
+        let same = a.utf8.withContiguousStorageIfAvailable { p in
+            b.utf8.withContiguousStorageIfAvailable { q in n == 0 || memcmp(p.baseAddress!, q.baseAddress!, n) == 0 }
         }
+        return (same ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }
 
     mutating func reserveCapacity(_ n: Int) { members.reserveCapacity(n) }

@@ -57,16 +57,31 @@ extension ObjectReader {
     /// dots, with one trailing dot allowed (the policy ignores it); at most 253 characters.
     func domain(_ key: String = "domain") throws(JSONDecodingError) -> String {
         let s = try string(key, maxLength: 253)
-        let name = s.utf8.count > 1 && s.utf8.last == 0x2e ? s.utf8.dropLast() : s.utf8[...]
-        let labels = name.split(separator: 0x2e, omittingEmptySubsequences: false)
-        let hyphen: UInt8 = 0x2d
-        guard !s.isEmpty,
-              labels.allSatisfy({ label in
-                  (1...63).contains(label.count) && label.first != hyphen && label.last != hyphen
-                      && label.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == hyphen }
-              })
-        else { throw fail(key, "expected a host name (IDNs in their xn-- form)") }
+        guard Self.isHostName(s) else { throw fail(key, "expected a host name (IDNs in their xn-- form)") }
         return s
+    }
+
+    /// One pass over the bytes (no array of labels: it runs on every enrollment and consent).
+    static func isHostName(_ s: String) -> Bool {
+        let dot: UInt8 = 0x2e, hyphen: UInt8 = 0x2d
+        var bytes = s.utf8[...]
+        if bytes.count > 1, bytes.last == dot { bytes = bytes.dropLast() }
+        var length = 0
+        var previous: UInt8 = dot
+        for b in bytes {
+            if b == dot {
+                // A label ends: not empty, not ending in a hyphen.
+                guard length > 0, previous != hyphen else { return false }
+                length = 0
+            } else {
+                let letterOrDigit = (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39)
+                guard letterOrDigit || (b == hyphen && length > 0) else { return false }
+                length += 1
+                guard length <= 63 else { return false }
+            }
+            previous = b
+        }
+        return length > 0 && previous != hyphen
     }
 
     /// A BCP 47 tag such as `de-DE`.
