@@ -23,6 +23,11 @@ public struct SubjectService: Sendable {
             guard let subjectID = try conn.subjectID(named: subject) else {
                 // Idempotent: a retry after a lost answer finds the earlier erasure by pseudonym.
                 if let earlier = try conn.erasedSubject(pseudonym: subjectRef) {
+                    // A deletion that failed since (a refused key, fixed by now) is tried again:
+                    // the account's erasure is the one request that can still name it.
+                    for row in try conn.facialIDs(subjectID: earlier.id) {
+                        _ = try conn.expediteDeletion(row: row.id, now: now.secondsSinceEpoch)
+                    }
                     let deletions = try conn.facialIDs(subjectID: earlier.id).map(Deletion.init)
                     return Erased(erasedAt: Timestamp(secondsSinceEpoch: earlier.erasedAt ?? now.secondsSinceEpoch), deletions: deletions)
                 }

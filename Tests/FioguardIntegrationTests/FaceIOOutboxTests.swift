@@ -329,13 +329,15 @@ struct FaceIOOutboxTests {
 
     /// A permanent failure (a refused key) is not the end: once the operator fixed the key, the
     /// user's delete or the account's erasure tries again.
+    /// With `subject.erase` the first request is the erasure itself: the subject is gone, and only
+    /// a repeated erasure can still name the deletion.
     @Test("a failed deletion is tried again by facialId.delete or subject.erase", arguments: ["facialId.delete", "subject.erase"])
     func failedDeletionIsRetriedOnRequest(method: String) async throws {
         try await FIO.withServer(fakeMode: .badKey) { _, fake, client in
             let fid = "fid-rae-0001"
             try await FIO.enroll(client, subject: "rae", facialId: fid)
-            try await FIO.delete(client, subject: "rae")
-            _ = try await FIO.waitForDeletion(client, subject: "rae", status: "failed")
+            _ = try await client.call(method, ["subject": "rae", "confirm": true])
+            try await FIO.waitUntil("the deletion failed") { try await FIO.deletions(client, status: "failed").count == 1 }
             fake.mode = .ok
             _ = try await client.call(method, ["subject": "rae", "confirm": true])
             try await FIO.waitUntil("FACEIO deleted it") { fake.successCount(fid) == 1 }
@@ -445,7 +447,7 @@ struct FaceIOOutboxTests {
             let failed = try await FIO.waitForDeletion(client, subject: "uma", status: "failed")
             #expect(failed["deletion"]?["lastError"]?.stringValue == "FACEIO status 400: Facial ID <facial id>: Invalid Facial ID")
             _ = try await FIO.waitForDeletion(client, subject: "tia", status: "deleted")
-            #expect(fake.calls(for: rejected).allSatisfy { $0.fid == rejected }, "FACEIO was asked for the real Facial ID")
+            #expect(!fake.calls(for: rejected).isEmpty, "FACEIO was asked for the real Facial ID")
 
             let log = server.log
             #expect(log.contains("deletion will be retried") && log.contains("deletion failed permanently"))
