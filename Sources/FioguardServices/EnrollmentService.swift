@@ -75,11 +75,12 @@ public struct EnrollmentService: Sendable {
     /// The answer to `enroll.complete`.
     ///
     /// A ticket fioguard issued that can no longer be used (voided by a revocation or an erasure
-    /// meanwhile, expired, already used by another Facial ID), or a second enrollment the policy
-    /// does not allow, is refused. But FACEIO already holds the face template `fio.enroll()` made
-    /// under that authorization: it is recorded for the ticket's subject and its deletion is
-    /// queued at once (D6, D18), then the refusal is returned. A ticket fioguard never issued
-    /// only gets TICKET_INVALID: nothing ties the Facial ID to a subject.
+    /// meanwhile, or expired), or a second enrollment the policy does not allow, is refused. But
+    /// FACEIO already holds the face template `fio.enroll()` made under that authorization: it is
+    /// recorded for the ticket's subject and its deletion is queued at once (D6, D18), then the
+    /// refusal is returned. One Facial ID per ticket at most: a ticket that already has one (it
+    /// was used, or a refused Facial ID was recorded under it) is only refused, as is a ticket
+    /// fioguard never issued (nothing ties the Facial ID to a subject).
     public func complete(ticket: String, facialID: String, caller: Caller) async throws -> JSON {
         let now = env.now()
         let policy = env.policy.current
@@ -92,8 +93,11 @@ public struct EnrollmentService: Sendable {
             if t.consumedBy == fidHash { throw ServiceError.ticketInvalid("ticket already used or voided") }
             if let existing = try conn.facialID(hash: fidHash) {
                 if existing.subjectID != t.subjectID { throw ServiceError.conflict("facialId is bound to another subject") }
+                // A retry of a refused completion finds the Facial ID it recorded, being deleted.
+                guard existing.status == "active" else { throw ServiceError.ticketInvalid("ticket already used or voided") }
                 throw ServiceError.conflict("facialId is already enrolled for this subject")
             }
+            if t.consumedBy != nil { throw ServiceError.ticketInvalid("ticket already used or voided") }
             guard let subject = try conn.subject(id: t.subjectID) else { throw ServiceError.ticketInvalid("unknown ticket") }
             var refusal: ServiceError?
             if t.consumedAt != nil {
@@ -111,10 +115,10 @@ public struct EnrollmentService: Sendable {
                 facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
                 retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
             if let refusal {
+                guard try conn.claimTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else { throw refusal }
                 _ = try conn.tombstoneFacialID(row: row, reason: "enrollment_refused", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch)
                 // An erased subject keeps no raw Facial ID; the outbox job has its own copy.
                 if subject.subject == nil { try conn.eraseFacialIDValues(subjectID: t.subjectID) }
-                _ = try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash)
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "enroll.refused", subjectRef: subject.pseudonym, caller: caller,
                     details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(t.decisionID),

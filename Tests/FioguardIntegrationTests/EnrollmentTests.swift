@@ -181,8 +181,8 @@ struct EnrollmentTests {
             await Lifecycle.expectError("TICKET_INVALID") {
                 try await client.call("enroll.complete", ["ticket": "tkt_made_up_by_the_page", "facialId": "fid-jo-3"])
             }
-            // fid-jo-2 was made at FACEIO under a ticket already spent: kept only to be deleted.
-            #expect(try await Self.facialIDs(client, subject: "jo") == ["fid-jo-1: active", "fid-jo-2: deleting"])
+            // A used ticket records nothing more: it cannot have Facial IDs recorded and deleted.
+            #expect(try await Self.facialIDs(client, subject: "jo") == ["fid-jo-1: active"])
         }
     }
 
@@ -219,6 +219,13 @@ struct EnrollmentTests {
                 try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-lea"])
             }
             // The user's fio.enroll() ran meanwhile: FACEIO's template is deleted, not orphaned.
+            #expect(try await Self.facialIDs(client, subject: "lea") == ["fid-lea: deleting"])
+            // A retry of that completion, and a replay with another Facial ID: refused, nothing more kept.
+            for fid in ["fid-lea", "fid-lea-2"] {
+                await Lifecycle.expectError("TICKET_INVALID") {
+                    try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": .string(fid)])
+                }
+            }
             #expect(try await Self.facialIDs(client, subject: "lea") == ["fid-lea: deleting"])
         }
     }

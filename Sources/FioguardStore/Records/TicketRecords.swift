@@ -36,6 +36,15 @@ extension Connection {
             [.int(now), .text(facialHash), .text(hash)]) == 1
     }
 
+    /// Ties a ticket that can no longer be used (voided or expired) to the one Facial ID made under
+    /// it, which is then deleted: true when this call did, false when a Facial ID already had it.
+    /// So a spent ticket, replayed, cannot have any number of Facial IDs recorded and deleted.
+    public func claimTicket(hash: String, now: Int64, facialHash: String) throws(StoreError) -> Bool {
+        try run(
+            "UPDATE tickets SET consumed_at = coalesce(consumed_at, ?), facial_hash = ? WHERE ticket_hash = ? AND facial_hash IS NULL",
+            [.int(now), .text(facialHash), .text(hash)]) == 1
+    }
+
     /// Voids every outstanding ticket of a subject (consent revoked or account erased).
     @discardableResult
     public func voidTickets(subjectID: Int64, now: Int64) throws(StoreError) -> Int {
