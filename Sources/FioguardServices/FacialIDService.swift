@@ -127,10 +127,12 @@ public struct FacialIDService: Sendable {
 
     public func touch(subject: String?, facialID: String?, caller: Caller) async throws -> JSON {
         let now = env.now()
-        let policy = env.policy.current
         let fidHash = facialID.map { env.pseudonymizer.lookupHash("facialId", $0) }
         let subjectRef = subject.map { env.pseudonymizer.subject($0) }
         return try await env.database.write { conn in
+            // Read here, not before queueing: a reload swaps the policy, then recomputes rows as
+            // they are. A touch written after that recompute read its row must use the new policy.
+            let policy = env.policy.current
             var rows: [FacialIDRow]
             if let subject {
                 guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }

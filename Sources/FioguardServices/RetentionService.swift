@@ -44,16 +44,22 @@ public struct RetentionService: Sendable {
         guard !dryRun else { return report }
 
         var start = 0
+        var passedOver: Set<Int64> = []
         while start < expired.count {
             let chunk = Array(expired[start..<min(start + chunkSize, expired.count)])
             start += chunkSize
-            report.deletionsQueued += try await env.database.write { conn in
+            let (queued, passed) = try await env.database.write { conn -> (Int, [Int64]) in
                 var queued = 0
-                // Still expired: an authentication since the scan may have pushed the date back.
-                for row in chunk where try conn.tombstoneFacialID(
-                    row: row.id, reason: "retention_expired", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch,
-                    dueBy: now.secondsSinceEpoch)
-                {
+                var passed: [Int64] = []
+                for row in chunk {
+                    // Still expired: an authentication since the scan may have pushed the date back.
+                    guard try conn.tombstoneFacialID(
+                        row: row.id, reason: "retention_expired", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch,
+                        dueBy: now.secondsSinceEpoch)
+                    else {
+                        passed.append(row.id)
+                        continue
+                    }
                     queued += 1
                     try AuditTrail.append(
                         conn, at: now.secondsSinceEpoch, action: "retention.expired", subjectRef: try conn.subject(id: row.subjectID)?.pseudonym,
@@ -61,8 +67,15 @@ public struct RetentionService: Sendable {
                         details: ["facialRef": .string(row.facialID.map(env.pseudonymizer.facialID)), "rule": .string(row.retainRule),
                                   "dueAt": .string(Timestamp(secondsSinceEpoch: row.retainUntil).rfc3339)])
                 }
-                return queued
+                return (queued, passed)
             }
+            report.deletionsQueued += queued
+            passedOver.formUnion(passed)
+        }
+        // The report lists what this sweep deleted, not rows another request changed meanwhile.
+        if !passedOver.isEmpty {
+            report.expired = expired.filter { !passedOver.contains($0.id) }
+                .map { ($0.facialID, $0.retainRule, Timestamp(secondsSinceEpoch: $0.retainUntil)) }
         }
         let bySubject = Dictionary(grouping: consents, by: \.subjectID)
         for (subjectID, rows) in bySubject {

@@ -68,7 +68,6 @@ public struct WebhookService: Sendable {
         else { throw ServiceError.invalid("params.body.facialId", "is required (1–128 printable ASCII)") }
         let event = eventName.lowercased()
         let now = env.now()
-        let policy = env.policy.current
         let bodyHash = Hex.sha256(body)
         let fidHash = env.pseudonymizer.lookupHash("facialId", facialID)
         let facialRef = env.pseudonymizer.facialID(facialID)
@@ -76,6 +75,8 @@ public struct WebhookService: Sendable {
         let ts = now.secondsSinceEpoch
 
         return try await env.database.write { conn in
+            // Read inside the write, as facialId.touch does (a reload recomputes rows as they are).
+            let policy = env.policy.current
             if let earlier = try conn.webhookAction(bodyHash: bodyHash) {
                 return Outcome(event: event, action: "duplicate (\(earlier))")
             }
