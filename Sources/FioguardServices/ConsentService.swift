@@ -282,7 +282,7 @@ public struct ConsentService: Sendable {
                 details["reasonGiven"] = true
                 if let text = try conn.personalConsentData(consentID: id), case .object(var personal)? = try? JSON.parse(text) {
                     var reasons = personal["revocationReasons"]?.objectValue ?? JSONObject()
-                    reasons[String(now.secondsSinceEpoch)] = .string(String(callerReason.prefix(256)))
+                    reasons[Self.revocationKey(at: now.secondsSinceEpoch, purposes: byConsent[id]!)] = .string(String(callerReason.prefix(256)))
                     personal["revocationReasons"] = .object(reasons)
                     try conn.updatePersonalConsentData(consentID: id, data: JSON.object(personal).encodedString())
                 }
@@ -291,6 +291,12 @@ public struct ConsentService: Sendable {
                 subjectID: subjectID, consentID: id, kind: kind, purposes: JSON.strings(byConsent[id]!).encodedString(),
                 at: now.secondsSinceEpoch, details: JSON.object(details).encodedString())
         }
+    }
+
+    /// Which revocation event a reason kept with the personal data belongs to: the time and the
+    /// purposes (two revocations of one consent in the same second end different purposes).
+    static func revocationKey(at: Int64, purposes: [String]) -> String {
+        "\(at) " + purposes.joined(separator: ",")
     }
 
     // MARK: status
@@ -332,7 +338,8 @@ public struct ConsentService: Sendable {
                 // A revocation's reason in the caller's words (until erased) is shown with it.
                 if e.kind == "revoked", case .object(var d) = details, d["reasonGiven"] == true,
                    let personal = try conn.personalConsentData(consentID: e.consentID).flatMap({ try? JSON.parse($0) }),
-                   let given = personal["revocationReasons"]?[String(e.at)] {
+                   let purposes = (try? JSON.parse(e.purposes))?.arrayValue?.compactMap(\.stringValue),
+                   let given = personal["revocationReasons"]?[Self.revocationKey(at: e.at, purposes: purposes)] {
                     d["reason"] = given
                     details = .object(d)
                 }

@@ -17,8 +17,8 @@ protocol StoreRequest: AnyObject, Sendable {
 /// and `write` are `@inlinable`, so that closure is compiled for that type in the calling module.
 /// A generic request class ran its `perform` and `complete` unspecialized behind the
 /// `StoreRequest` protocol, and looked up the metadata of `Result<T, Error>`, `Optional` of that
-/// and `CheckedContinuation<T, Error>` in the runtime's cache on every call (about 8,000
-/// instructions of a `facialId.show`, counted by `make callgrind`).
+/// and `CheckedContinuation<T, Error>` in the runtime's cache on every call (with the checked
+/// continuation's allocation, about 6,500 instructions of a `facialId.show` by `make callgrind`).
 ///
 /// `@unchecked Sendable`: `step` captures the outcome, written by `perform` and read by `complete`,
 /// both on the one store thread that took the request from its `JobQueue`; the queue's mutex

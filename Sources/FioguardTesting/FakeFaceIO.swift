@@ -153,8 +153,6 @@ public final class FakeFaceIO: Sendable {
         }
     }
 
-    /// `{"status":401,"error":"Invalid API key"}`, quoting the presented key when `echo` is set
-    /// (keys in tests are alphanumerics and dashes: no JSON escaping needed).
     /// `{"status":N,"error":"message"}`, the message prefixed with the Facial ID when `quote` is set
     /// (Facial IDs in tests need no JSON escaping).
     private static func errorBody(_ status: Int, _ message: String, fid: String?, quote: Bool) -> String {
@@ -162,6 +160,8 @@ public final class FakeFaceIO: Sendable {
         return #"{"status":\#(status),"error":"Facial ID \#(fid): \#(message)"}"#
     }
 
+    /// `{"status":401,"error":"Invalid API key"}`, quoting the presented key when `echo` is set
+    /// (keys in tests are alphanumerics and dashes: no JSON escaping needed).
     private static func badKeyBody(_ key: String?, echo: Bool) -> String {
         guard echo, let key else { return #"{"status":401,"error":"Invalid API key"}"# }
         return #"{"status":401,"error":"Invalid API key: \#(key)"}"#

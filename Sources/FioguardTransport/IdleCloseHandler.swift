@@ -5,7 +5,7 @@ import Synchronization
 /// request being handled is not idleness, however long it runs (a large batch, a sweep), and a
 /// request that got no answer (a notification) counts when it finished. Shared by the loop, which
 /// marks each request, and the connection's `IdleCloseHandler`, which looks when its timer runs
-/// out. Two atomic operations and a clock read per request.
+/// out. Three atomic operations and a clock read per request.
 final class ConnectionActivity: Sendable {
     private let handling = Atomic<Int>(0)
     private let lastFinished = Atomic<UInt64>(0)
