@@ -183,6 +183,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     /// on strings compares by canonical equivalence, so "idempotency\u{212A}ey" (a Kelvin sign)
     /// would have read as `idempotencyKey`, and a precomposed "é" as a decomposed one. (`memcmp`
     /// on the strings' own bytes: `utf8.elementsEqual` cost 2,600 instructions per `show`.)
+    @inline(__always)
     static func sameKey(_ a: String, _ b: String) -> Bool {
         let n = a.utf8.count
         guard n == b.utf8.count else { return false }
