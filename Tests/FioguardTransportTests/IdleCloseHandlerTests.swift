@@ -90,14 +90,21 @@ struct IdleCloseHandlerTests {
         #expect(released == nil, "still referenced, by a check that was not cancelled")
     }
 
-    /// A request being handled is not idleness, however long it runs; the time counts again from
-    /// its end.
-    @Test func aRequestBeingHandledKeepsTheConnection() throws {
+    /// An active channel whose handler also watches a request loop's activity (on the loop's clock).
+    private func activeChannelWithRequests() throws -> (EmbeddedChannel, ConnectionActivity) {
         let channel = EmbeddedChannel()
         let loop = channel.embeddedEventLoop
         let activity = ConnectionActivity(clock: { loop.now })
         try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout, activity: activity))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, activity)
+    }
+
+    /// A request being handled is not idleness, however long it runs; the time counts again from
+    /// its end.
+    @Test func aRequestBeingHandledKeepsTheConnection() throws {
+        let (channel, activity) = try activeChannelWithRequests()
+        let loop = channel.embeddedEventLoop
         try channel.writeInbound(ByteBuffer(string: "a long batch\n"))
         activity.begin()
         loop.advanceTime(by: .seconds(35))
@@ -111,11 +118,8 @@ struct IdleCloseHandlerTests {
 
     /// A request that gets no answer (a notification) counts when it finished, not when it was read.
     @Test func aRequestWithoutAnswerCountsWhenItFinished() throws {
-        let channel = EmbeddedChannel()
+        let (channel, activity) = try activeChannelWithRequests()
         let loop = channel.embeddedEventLoop
-        let activity = ConnectionActivity(clock: { loop.now })
-        try channel.pipeline.syncOperations.addHandler(IdleCloseHandler(timeout: Self.timeout, activity: activity))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         try channel.writeInbound(ByteBuffer(string: "a notification\n"))
         activity.begin()
         loop.advanceTime(by: .seconds(5))
