@@ -67,7 +67,9 @@ public struct EnrollmentService: Sendable {
                 conn, at: now.secondsSinceEpoch, action: decision.allow ? "enroll.authorized" : "enroll.denied", subjectRef: subjectRef,
                 caller: caller,
                 details: ["decisionId": .string(decisionID), "policyVersion": .string(decision.policyVersion), "allow": .bool(decision.allow),
-                          "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code)), "trigger": .string(["user_action", "automatic"].contains(r.trigger) ? r.trigger : "other")])
+                          "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code)),
+                          // The trigger as one of API.md's two values: free text outlives an erasure here.
+                          "trigger": .string(["user_action", "automatic"].contains(r.trigger) ? r.trigger : "other")])
             return .object(result)
         }
     }
