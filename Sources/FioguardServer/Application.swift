@@ -10,8 +10,9 @@ public import Logging
 import ServiceLifecycle
 
 /// The daemon: opens the store, loads the policy, builds the method table and runs every
-/// long-lived part (socket server, SIGHUP reloader, retention scheduler) under one ServiceGroup
-/// with SIGTERM/SIGINT as graceful-shutdown signals (STYLE.md §6).
+/// long-lived part (socket server, SIGHUP reloader, retention and held-enrollment schedulers,
+/// deletion outbox) under one ServiceGroup with SIGTERM/SIGINT as graceful-shutdown signals
+/// (STYLE.md §6).
 public struct Application: Sendable {
     public static let version = "0.1.0"
 
@@ -102,6 +103,10 @@ public struct Application: Sendable {
                     .init(
                         service: RetentionScheduler(retention: RetentionService(env), policy: env.policy, logger: logger),
                         serviceName: "retention-scheduler"),
+                    .init(
+                        service: HeldEnrollmentScheduler(
+                            webhooks: WebhookService(env, token: configuration.faceioWebhookToken), policy: env.policy, logger: logger),
+                        serviceName: "held-enrollments"),
                     .init(service: OutboxService(outbox: outbox), serviceName: "deletion-outbox"),
                     .init(service: PolicyReloadService(reloader: reloader, logger: logger), serviceName: "policy-reloader"),
                     .init(service: SocketService(server: server), serviceName: "socket-server"),

@@ -111,22 +111,25 @@ public struct EnrollmentService: Sendable {
             } else if !policy.allowReenrollment, try conn.facialIDs(subjectID: t.subjectID).contains(where: { $0.status == "active" }) {
                 refusal = .conflict("the subject already has an active Facial ID and the policy does not allow re-enrollment")
             }
-            let jurisdiction = Jurisdiction(country: t.country, region: t.region)
-            let deadline = PolicyEngine.retention(enrolledAt: now, lastInteractionAt: nil, jurisdiction: jurisdiction, policy: policy)
-            let row = try conn.insertFacialID(
-                facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
-                retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
             if let refusal {
-                guard try conn.claimTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else { throw refusal }
-                _ = try conn.tombstoneFacialID(row: row, reason: "enrollment_refused", now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch)
-                // An erased subject keeps no raw Facial ID; the outbox job has its own copy.
-                if subject.subject == nil { try conn.eraseFacialIDValues(subjectID: t.subjectID) }
+                let facialRef = env.pseudonymizer.facialID(facialID)
+                guard try Self.recordForDeletion(
+                    conn, ticketHash: ticketHash, ticket: t, subject: subject, facialID: facialID, fidHash: fidHash,
+                    reason: "enrollment_refused", policy: policy, now: now)
+                else { throw refusal }
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "enroll.refused", subjectRef: subject.pseudonym, caller: caller,
-                    details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(t.decisionID),
+                    details: ["facialRef": .string(facialRef), "decisionId": .string(t.decisionID),
                               "reason": .string(refusal.message), "deletionQueued": .bool(true)])
                 return .refused(refusal)
             }
+            let jurisdiction = Jurisdiction(country: t.country, region: t.region)
+            let deadline = PolicyEngine.retention(enrolledAt: now, lastInteractionAt: nil, jurisdiction: jurisdiction, policy: policy)
+            _ = try conn.insertFacialID(
+                facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
+                retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
+            // A webhook may have reported this enrollment first, without a ticket to tie it here.
+            try conn.releaseHeldEnrollment(fidHash: fidHash)
             guard try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else {
                 throw ServiceError.ticketInvalid("ticket already used or voided")
             }
@@ -143,5 +146,26 @@ public struct EnrollmentService: Sendable {
         case .enrolled(let answer): return answer
         case .refused(let error): throw error
         }
+    }
+
+    /// Records a Facial ID that FACEIO made under `ticket` but that will not be enrolled (a refused
+    /// completion, or one that never came) for the ticket's subject, as `deleting` with its deletion
+    /// due at once. False, recording nothing, when the ticket already has a Facial ID: one per
+    /// ticket, so a replayed ticket cannot have any number of Facial IDs recorded and deleted.
+    static func recordForDeletion(
+        _ conn: Connection, ticketHash: String, ticket t: TicketRow, subject: SubjectRow, facialID: String, fidHash: String,
+        reason: String, policy: Policy, now: Timestamp
+    ) throws -> Bool {
+        guard try conn.claimTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else { return false }
+        let jurisdiction = Jurisdiction(country: t.country, region: t.region)
+        let deadline = PolicyEngine.retention(enrolledAt: now, lastInteractionAt: nil, jurisdiction: jurisdiction, policy: policy)
+        let row = try conn.insertFacialID(
+            facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
+            retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
+        try conn.releaseHeldEnrollment(fidHash: fidHash)
+        _ = try conn.tombstoneFacialID(row: row, reason: reason, now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch)
+        // An erased subject keeps no raw Facial ID; the outbox job has its own copy.
+        if subject.subject == nil { try conn.eraseFacialIDValues(subjectID: t.subjectID) }
+        return true
     }
 }

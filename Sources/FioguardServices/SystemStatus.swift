@@ -18,12 +18,15 @@ public struct SystemStatus: Sendable {
         var pending: Int64 = 0
         var failed: Int64 = 0
         var unauthorized: Int64 = 0
+        var held: Int64 = 0
         var ok = true
         do {
             let counts = try await env.database.read { conn in try conn.deletionCounts() }
             pending = counts.pending
             failed = counts.failed
-            unauthorized = try await env.database.read { conn in try conn.countUnauthorizedEnrollments() }
+            (unauthorized, held) = try await env.database.read { conn in
+                (try conn.countUnauthorizedEnrollments(), try conn.countHeldEnrollments())
+            }
             database = [
                 "ok": true, "schemaVersion": .int(env.database.schemaVersion),
                 // Group commit at work: writes per transaction = committedWrites / committedGroups.
@@ -38,6 +41,8 @@ public struct SystemStatus: Sendable {
         var faceio: JSONObject = JSONObject([
             ("configured", .bool(faceioConfigured)), ("pendingDeletions", .int(pending)), ("failedDeletions", .int(failed)),
             ("unauthorizedEnrollments", .int(unauthorized)),
+            // Reported by a webhook, not claimed by enroll.complete yet: not judged (and not degraded).
+            ("heldEnrollments", .int(held)),
         ])
         if !faceioConfigured { faceio["note"] = "no FACEIO API key configured: deletions wait in the outbox" }
         return [

@@ -110,28 +110,31 @@ public struct WebhookService: Sendable {
             case "enroll":
                 if row != nil {
                     action = "known enrollment"
-                } else if let t = payloadTicket, let ticket = try conn.ticket(hash: Hex.sha256(t)),
-                    ticket.consumedBy == fidHash || (ticket.consumedAt == nil && ticket.expiresAt > ts)
-                {
-                    // An open ticket (enroll.complete not called yet) or the one this very Facial ID consumed.
-                    action = "covered by an enrollment ticket"
                 } else {
-                    var facialRow: Int64?
-                    if policy.deleteUnauthorizedEnrollments {
-                        let owner = try conn.unownedSubject(now: ts)
-                        let id = try conn.insertFacialID(
-                            facialID: facialID, hash: fidHash, subjectID: owner, enrolledAt: ts, retainUntil: ts,
-                            retainRule: "enrollment.deleteUnauthorized", country: "ZZ", region: nil)
-                        _ = try conn.tombstoneFacialID(row: id, reason: "unauthorized_enrollment", now: ts, notBefore: ts)
-                        facialRow = id
-                        action = "flagged unauthorized enrollment; deletion queued"
+                    let ticketHash = payloadTicket.map(Hex.sha256)
+                    let ticket = try ticketHash.flatMap { try conn.ticket(hash: $0) }
+                    if let ticket, ticket.consumedBy == fidHash {
+                        action = "covered by an enrollment ticket"
+                    } else if let ticket, let ticketHash, ticket.consumedAt == nil, ticket.expiresAt > ts {
+                        // An open ticket: enroll.complete is still to come. Should it never come,
+                        // the Facial ID is deleted once the ticket expires (decideHeldEnrollments).
+                        action = "covered by an enrollment ticket"
+                        _ = try conn.holdEnrollment(
+                            fidHash: fidHash, facialID: facialID, ticketHash: ticketHash, now: ts, decideAfter: ticket.expiresAt,
+                            action: action)
+                    } else if payloadTicket == nil, let until = try conn.lastOpenTicketExpiry(at: ts) {
+                        // No payload (lower FACEIO plans send none): this may be an enrollment whose
+                        // enroll.complete has not arrived yet. It can arrive until the last open
+                        // ticket expires; flagging it now would delete a legitimate enrollment.
+                        action = "held until \(Timestamp(secondsSinceEpoch: until).rfc3339): no ticket in the payload; flagged unless enroll.complete claims it"
+                        if try conn.holdEnrollment(fidHash: fidHash, facialID: facialID, ticketHash: nil, now: ts, decideAfter: until, action: action) {
+                            try AuditTrail.append(
+                                conn, at: ts, action: "enrollment.held", subjectRef: nil, caller: .system,
+                                details: ["facialRef": .string(facialRef), "decideAfter": .string(Timestamp(secondsSinceEpoch: until).rfc3339)])
+                        }
                     } else {
-                        action = "flagged unauthorized enrollment"
+                        action = try flagUnauthorized(conn, facialID: facialID, fidHash: fidHash, facialRef: facialRef, policy: policy, at: ts)
                     }
-                    try conn.recordUnauthorizedEnrollment(fidHash: fidHash, facialRow: facialRow, now: ts, action: action)
-                    try AuditTrail.append(
-                        conn, at: ts, action: "enrollment.unauthorized", subjectRef: nil, caller: .system,
-                        details: ["facialRef": .string(facialRef), "action": .string(action)])
                 }
             default:
                 action = "ignored: unknown event"
@@ -143,6 +146,73 @@ public struct WebhookService: Sendable {
                     details: ["facialRef": .string(facialRef), "action": .string(action)])
             }
             return Outcome(event: event, action: action)
+        }
+    }
+
+    /// Flags an enrollment no ticket covers (audit, health) and, under the policy's
+    /// `enrollment.deleteUnauthorized`, records it for the placeholder owner and queues its
+    /// deletion at once. Returns the action taken.
+    func flagUnauthorized(
+        _ conn: Connection, facialID: String, fidHash: String, facialRef: String, policy: Policy, at ts: Int64, heldSince: Int64? = nil
+    ) throws -> String {
+        var facialRow: Int64?
+        let action: String
+        if policy.deleteUnauthorizedEnrollments {
+            let owner = try conn.unownedSubject(now: ts)
+            let id = try conn.insertFacialID(
+                facialID: facialID, hash: fidHash, subjectID: owner, enrolledAt: ts, retainUntil: ts,
+                retainRule: "enrollment.deleteUnauthorized", country: "ZZ", region: nil)
+            _ = try conn.tombstoneFacialID(row: id, reason: "unauthorized_enrollment", now: ts, notBefore: ts)
+            facialRow = id
+            action = "flagged unauthorized enrollment; deletion queued"
+        } else {
+            action = "flagged unauthorized enrollment"
+        }
+        if heldSince != nil {
+            try conn.flagHeldEnrollment(fidHash: fidHash, facialRow: facialRow, action: action)
+        } else {
+            try conn.recordUnauthorizedEnrollment(fidHash: fidHash, facialRow: facialRow, now: ts, action: action)
+        }
+        var details: [(String, JSON)] = [("facialRef", .string(facialRef)), ("action", .string(action))]
+        if let heldSince { details.append(("heldSince", .string(Timestamp(secondsSinceEpoch: heldSince).rfc3339))) }
+        try AuditTrail.append(
+            conn, at: ts, action: "enrollment.unauthorized", subjectRef: nil, caller: .system, details: .object(JSONObject(details)))
+        return action
+    }
+
+    /// Decides the enrollments held for want of a ticket once `enroll.complete` can no longer
+    /// claim them (their tickets expired): one its payload's ticket vouched for but that was never
+    /// completed is recorded for the ticket's subject and deleted (FACEIO holds a face template
+    /// the site has no record of, D4, D19); one no ticket covers is flagged as unauthorized.
+    /// Returns how many it decided; the caller repeats while a round is full.
+    public func decideHeldEnrollments(limit: Int = 200) async throws -> Int {
+        let now = env.now()
+        let ts = now.secondsSinceEpoch
+        return try await env.database.write { conn in
+            let policy = env.policy.current
+            let due = try conn.dueHeldEnrollments(at: ts, limit: limit)
+            for held in due {
+                // Claimed meanwhile (enroll.complete releases holds; this is a second safeguard).
+                if try conn.facialID(hash: held.fidHash) != nil {
+                    try conn.releaseHeldEnrollment(fidHash: held.fidHash)
+                    continue
+                }
+                let facialRef = env.pseudonymizer.facialID(held.facialID)
+                if let ticketHash = held.ticketHash, let ticket = try conn.ticket(hash: ticketHash), ticket.consumedBy == nil,
+                    let subject = try conn.subject(id: ticket.subjectID),
+                    try EnrollmentService.recordForDeletion(
+                        conn, ticketHash: ticketHash, ticket: ticket, subject: subject, facialID: held.facialID, fidHash: held.fidHash,
+                        reason: "enrollment_not_completed", policy: policy, now: now)
+                {
+                    try AuditTrail.append(
+                        conn, at: ts, action: "enroll.abandoned", subjectRef: subject.pseudonym, caller: .system,
+                        details: ["facialRef": .string(facialRef), "decisionId": .string(ticket.decisionID), "deletionQueued": .bool(true)])
+                    continue
+                }
+                _ = try flagUnauthorized(
+                    conn, facialID: held.facialID, fidHash: held.fidHash, facialRef: facialRef, policy: policy, at: ts, heldSince: held.receivedAt)
+            }
+            return due.count
         }
     }
 }

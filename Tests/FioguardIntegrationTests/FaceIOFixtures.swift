@@ -18,8 +18,9 @@ enum FIO {
     static let domain = "shop.example"
     static let country = "DE"
 
-    /// examples/policy/demo-policy.json, with an optional `enrollment.deleteUnauthorized`.
-    static func policy(deleteUnauthorized: Bool? = nil) -> String {
+    /// examples/policy/demo-policy.json, with an optional `enrollment.deleteUnauthorized` and
+    /// `enrollment.ticketTTL`.
+    static func policy(deleteUnauthorized: Bool? = nil, ticketTTL: String = "PT10M") -> String {
         let extra = deleteUnauthorized.map { #", "deleteUnauthorized": \#($0)"# } ?? ""
         return """
             {
@@ -31,7 +32,7 @@ enum FIO {
                 "affirmativeMethods": ["click", "checkbox", "signature"],
                 "maxAgeBeforeEnrollment": "PT15M"
               },
-              "enrollment": { "ticketTTL": "PT10M", "allowReenrollment": false\(extra) },
+              "enrollment": { "ticketTTL": "\(ticketTTL)", "allowReenrollment": false\(extra) },
               "minors": { "defaultAgeOfConsent": 16, "guardianConsent": "required" },
               "retention": {
                 "maxSinceEnrollment": "P3Y",

@@ -286,4 +286,106 @@ struct WebhookTests {
             _ = fake
         }
     }
+    // MARK: held enrollments (no ticket in the payload, or a ticket not completed yet)
+
+    /// Tickets live 2 s, so holds are decided within about 3 s (the scheduler looks every second).
+    static let shortTickets = FIO.policy(ticketTTL: "PT2S")
+
+    @Test("an enroll webhook without a payload while a ticket is open is held, and enroll.complete claims it: nothing is deleted")
+    func heldEnrollmentClaimedByComplete() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { _, fake, client in
+            let ticket = try await FIO.authorize(client, subject: "gil")
+            let fid = "fid-gil-0001"
+            // Lower FACEIO plans send no payload, and the webhook may beat the page's enroll.complete.
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
+            #expect(r["action"]?.stringValue?.hasPrefix("held until ") == true, "\(r)")
+            var health = try await FIO.health(client)
+            #expect(health["faceio"]?["heldEnrollments"]?.intValue == 1)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+            #expect(health["status"]?.stringValue == "ok")
+
+            let done = try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": .string(fid)])
+            #expect(done["subject"]?.stringValue == "gil")
+            health = try await FIO.health(client)
+            #expect(health["faceio"]?["heldEnrollments"]?.intValue == 0)
+
+            // Past the ticket's expiry and a scheduler round or two: still enrolled, nothing sent.
+            try await Task.sleep(for: .milliseconds(4000))
+            #expect(try await FIO.facialID(client, subject: "gil")["status"]?.stringValue == "active")
+            #expect(fake.calls.isEmpty, "\(fake.calls)")
+            health = try await FIO.health(client)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+            #expect(health["status"]?.stringValue == "ok")
+            let actions = try await FIO.auditActions(client)
+            #expect(actions.contains("enrollment.held"))
+            #expect(!actions.contains("enrollment.unauthorized"))
+        }
+    }
+
+    @Test("a held enrollment nobody claims is flagged and deleted at FACEIO once the open tickets expire")
+    func heldEnrollmentUnclaimedIsFlagged() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { _, fake, client in
+            _ = try await FIO.authorize(client, subject: "hal")  // an open ticket, never used
+            let fid = "fid-rogue-held"
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
+            #expect(r["action"]?.stringValue?.hasPrefix("held until ") == true, "\(r)")
+            #expect(fake.calls.isEmpty)
+
+            try await FIO.waitUntil("the held Facial ID deleted at FACEIO") { fake.successCount(fid) == 1 }
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["heldEnrollments"]?.intValue == 0)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+            #expect(health["status"]?.stringValue == "degraded")
+            let flagged = try await FIO.auditEntries(client).filter { $0["action"]?.stringValue == "enrollment.unauthorized" }
+            #expect(flagged.count == 1)
+            #expect(flagged.first?["details"]?["heldSince"]?.stringValue != nil, "\(flagged)")
+            #expect(flagged.first?["details"]?["action"]?.stringValue == "flagged unauthorized enrollment; deletion queued")
+            // The hold kept the raw Facial ID only while it was needed; the row is flagged now.
+            #expect(try await FIO.deletions(client).contains { $0["reason"]?.stringValue == "unauthorized_enrollment" })
+
+            // The page's enroll.complete, far too late, cannot take it over.
+            let late = try await FIO.authorize(client, subject: "hal")
+            let e = try await client.failure("enroll.complete", ["ticket": .string(late), "facialId": .string(fid)])
+            #expect(e?.reason == "CONFLICT", "\(e?.description ?? "-")")
+        }
+    }
+
+    @Test("an enrollment whose payload ticket is never completed is deleted, for the ticket's subject, once the ticket expires")
+    func ticketedEnrollmentNeverCompleted() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { _, fake, client in
+            let ticket = try await FIO.authorize(client, subject: "ivy")
+            let fid = "fid-ivy-0001"
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, ticket: ticket))
+            #expect(r["action"]?.stringValue == "covered by an enrollment ticket")
+            // The page closed after fio.enroll(): enroll.complete never comes.
+            try await FIO.waitUntil("the uncompleted Facial ID deleted at FACEIO") { fake.successCount(fid) == 1 }
+            let shown = try await FIO.waitForDeletion(client, subject: "ivy", status: "deleted")
+            #expect(shown["facialId"]?.stringValue == fid)
+            #expect(try await FIO.deletions(client).contains { $0["reason"]?.stringValue == "enrollment_not_completed" })
+            #expect(try await FIO.auditActions(client, subject: "ivy").contains("enroll.abandoned"))
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+            #expect(health["faceio"]?["heldEnrollments"]?.intValue == 0)
+            // Its ticket now has its one Facial ID: replaying it records nothing more.
+            let replay = try await client.failure("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-ivy-0002"])
+            #expect(replay?.reason == "TICKET_INVALID")
+            #expect(fake.calls(for: "fid-ivy-0002").isEmpty)
+        }
+    }
+
+    @Test("a hold left by a stopped daemon is decided after the next start")
+    func heldEnrollmentDecidedAfterRestart() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { server, fake, client in
+            _ = try await FIO.authorize(client, subject: "jay")
+            let fid = "fid-rogue-restart"
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
+            #expect(r["action"]?.stringValue?.hasPrefix("held until ") == true, "\(r)")
+            #expect(await server.terminate() == 0)
+            try await Task.sleep(for: .milliseconds(2500))  // the ticket expires while it is down
+            try await server.start()
+            try await client.reconnect(server)
+            try await FIO.waitUntil("the held Facial ID deleted at FACEIO after the restart") { fake.successCount(fid) == 1 }
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+        }
+    }
 }

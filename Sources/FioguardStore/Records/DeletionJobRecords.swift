@@ -86,8 +86,9 @@ extension Connection {
             [.text(fidHash), facialRow.map(SQLValue.int) ?? .null, .int(now), .text(action)])
     }
 
+    /// Flagged ones; held ones (`HeldEnrollmentRecords`) are not judged yet.
     public func countUnauthorizedEnrollments() throws(StoreError) -> Int64 {
-        try queryOne("SELECT count(*) FROM unauthorized_enrollments")?.int(0) ?? 0
+        try queryOne("SELECT count(*) FROM unauthorized_enrollments WHERE decide_after IS NULL")?.int(0) ?? 0
     }
 
     /// The placeholder owner of Facial IDs nobody enrolled through the sidecar.

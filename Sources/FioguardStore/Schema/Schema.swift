@@ -6,6 +6,7 @@ public enum Schema {
         Migration(version: 2, name: "webhooks", sql: v2),
         Migration(version: 3, name: "ticket_consumer", sql: v3),
         Migration(version: 4, name: "unnamed_pseudonym_index", sql: v4),
+        Migration(version: 5, name: "held_enrollments", sql: v5),
     ]
 
     static let v1 = """
@@ -163,5 +164,22 @@ public enum Schema {
         -- must say `subject IS NULL` for SQLite to use this partial index.
         DROP INDEX subjects_pseudonym;
         CREATE INDEX subjects_unnamed_pseudonym ON subjects(pseudonym) WHERE subject IS NULL;
+        """
+
+    static let v5 = """
+        -- An `enroll` webhook without a ticket in its payload (FACEIO sends the payload on higher
+        -- plans only) may be a legitimate enrollment whose `enroll.complete` has not arrived yet.
+        -- While a ticket is open it is held, not flagged: `decide_after` is when the last ticket
+        -- open at its arrival expires, `facial_id` the raw id a deletion would need, and
+        -- `ticket_hash` the payload's ticket when it had one. `enroll.complete` releases a held
+        -- row; past `decide_after` it is decided (flagged, or deleted as never completed), and
+        -- `decide_after` and `facial_id` are cleared.
+        ALTER TABLE unauthorized_enrollments ADD COLUMN facial_id TEXT;
+        ALTER TABLE unauthorized_enrollments ADD COLUMN ticket_hash TEXT;
+        ALTER TABLE unauthorized_enrollments ADD COLUMN decide_after INTEGER;
+        CREATE INDEX unauthorized_enrollments_held ON unauthorized_enrollments(decide_after) WHERE decide_after IS NOT NULL;
+
+        -- Open tickets by expiry (what a held enrollment waits for) and spent ones to purge.
+        CREATE INDEX tickets_expiry ON tickets(expires_at);
         """
 }

@@ -1,0 +1,63 @@
+/// A row of `unauthorized_enrollments` still held: an `enroll` webhook that `enroll.complete`
+/// may yet claim (schema v5).
+public struct HeldEnrollmentRow: Sendable {
+    public var fidHash: String
+    /// The raw Facial ID, which a deletion at FACEIO needs.
+    public var facialID: String
+    /// The hash of the ticket the webhook's payload carried, if it had one.
+    public var ticketHash: String?
+    public var receivedAt: Int64
+    public var decideAfter: Int64
+}
+
+extension Connection {
+    /// Holds an enrollment until `decideAfter`. False when this Facial ID is already held or
+    /// flagged (a second delivery with another body).
+    public func holdEnrollment(
+        fidHash: String, facialID: String, ticketHash: String?, now: Int64, decideAfter: Int64, action: String
+    ) throws(StoreError) -> Bool {
+        try run(
+            """
+            INSERT INTO unauthorized_enrollments (fid_hash, facial_row, received_at, action, facial_id, ticket_hash, decide_after)
+            VALUES (?, NULL, ?, ?, ?, ?, ?) ON CONFLICT(fid_hash) DO NOTHING
+            """,
+            [.text(fidHash), .int(now), .text(action), .text(facialID), ticketHash.map(SQLValue.text) ?? .null, .int(decideAfter)]) == 1
+    }
+
+    /// `enroll.complete` recorded this Facial ID: a hold on it is over. True when there was one.
+    @discardableResult
+    public func releaseHeldEnrollment(fidHash: String) throws(StoreError) -> Bool {
+        try run("DELETE FROM unauthorized_enrollments WHERE fid_hash = ? AND decide_after IS NOT NULL", [.text(fidHash)]) == 1
+    }
+
+    /// Held enrollments whose time to decide has come, oldest first.
+    public func dueHeldEnrollments(at now: Int64, limit: Int) throws(StoreError) -> [HeldEnrollmentRow] {
+        try query(
+            """
+            SELECT fid_hash, facial_id, ticket_hash, received_at, decide_after FROM unauthorized_enrollments
+            WHERE decide_after IS NOT NULL AND decide_after <= ? ORDER BY decide_after LIMIT ?
+            """,
+            [.int(now), .int(Int64(limit))]
+        ).map {
+            HeldEnrollmentRow(fidHash: $0.text(0)!, facialID: $0.text(1) ?? "", ticketHash: $0.text(2), receivedAt: $0.int(3)!, decideAfter: $0.int(4)!)
+        }
+    }
+
+    /// A held enrollment judged unauthorized: it stays, flagged, without its raw Facial ID (a
+    /// deletion's outbox job has its own copy).
+    public func flagHeldEnrollment(fidHash: String, facialRow: Int64?, action: String) throws(StoreError) {
+        try run(
+            "UPDATE unauthorized_enrollments SET facial_row = ?, action = ?, facial_id = NULL, ticket_hash = NULL, decide_after = NULL WHERE fid_hash = ?",
+            [facialRow.map(SQLValue.int) ?? .null, .text(action), .text(fidHash)])
+    }
+
+    public func countHeldEnrollments() throws(StoreError) -> Int64 {
+        try queryOne("SELECT count(*) FROM unauthorized_enrollments WHERE decide_after IS NOT NULL")?.int(0) ?? 0
+    }
+
+    /// When the last ticket still open at `now` expires, if any is open: until then an
+    /// `enroll.complete` may yet claim an enrollment.
+    public func lastOpenTicketExpiry(at now: Int64) throws(StoreError) -> Int64? {
+        try queryOne("SELECT max(expires_at) FROM tickets WHERE expires_at > ? AND consumed_at IS NULL", [.int(now)])?.int(0)
+    }
+}
