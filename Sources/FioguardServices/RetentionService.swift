@@ -8,6 +8,10 @@ public struct RetentionService: Sendable {
     let env: ServiceEnvironment
     /// Rows changed per write transaction, so a big sweep never holds the writer for long.
     let chunkSize = 500
+    /// How long a ticket is kept after it expired. Until it is purged, an `enroll.complete` that
+    /// comes late still finds it and has its Facial ID deleted (a ticket fioguard does not know
+    /// is only refused); after that, a ticket links nothing anyone needs.
+    public static let ticketKeepSeconds: Int64 = 7 * 86_400
 
     public init(_ env: ServiceEnvironment) { self.env = env }
 
@@ -17,6 +21,8 @@ public struct RetentionService: Sendable {
         public var expired: [(facialID: String?, rule: String, dueAt: Timestamp)]
         public var deletionsQueued: Int
         public var consentsExpired: Int
+        /// Tickets expired more than `ticketKeepSeconds` ago: deleted (a dry run: would be).
+        public var ticketsPurged: Int64
         public var dryRun: Bool
 
         public var json: JSON {
@@ -26,6 +32,7 @@ public struct RetentionService: Sendable {
                 // (then its jansson copy) would cost far more memory than the text.
                 "expired": .encoded(EncodedJSON(arrayOf: expired) { ["facialId": .string($0.facialID), "rule": .string($0.rule), "dueAt": .string($0.dueAt.rfc3339)] }),
                 "deletionsQueued": .int(deletionsQueued), "consentsExpired": .int(consentsExpired),
+                "ticketsPurged": .int(ticketsPurged),
             ]
         }
     }
@@ -33,14 +40,16 @@ public struct RetentionService: Sendable {
     public func sweep(dryRun: Bool, limit: Int, caller: Caller) async throws -> Report {
         let now = env.now()
         let policy = env.policy.current
-        let (examined, expired, consents) = try await env.database.read { conn in
+        let ticketCutoff = now.secondsSinceEpoch - Self.ticketKeepSeconds
+        let (examined, expired, consents, oldTickets) = try await env.database.read { conn in
             (try conn.countActiveFacialIDs(), try conn.expiredFacialIDs(at: now.secondsSinceEpoch, limit: limit),
-             try conn.expiredConsents(at: now.secondsSinceEpoch, limit: limit))
+             try conn.expiredConsents(at: now.secondsSinceEpoch, limit: limit),
+             dryRun ? try conn.countTickets(expiredBefore: ticketCutoff) : 0)
         }
         var report = Report(
             sweptAt: now, examined: examined,
             expired: expired.map { ($0.facialID, $0.retainRule, Timestamp(secondsSinceEpoch: $0.retainUntil)) },
-            deletionsQueued: 0, consentsExpired: dryRun ? consents.count : 0, dryRun: dryRun)
+            deletionsQueued: 0, consentsExpired: dryRun ? consents.count : 0, ticketsPurged: oldTickets, dryRun: dryRun)
         guard !dryRun else { return report }
 
         var start = 0
@@ -103,8 +112,16 @@ public struct RetentionService: Sendable {
             report.consentsExpired += expiredCount
             report.deletionsQueued += queued
         }
-        if report.deletionsQueued > 0 || report.consentsExpired > 0 {
-            env.logger.info("retention sweep", metadata: ["deletionsQueued": "\(report.deletionsQueued)", "consentsExpired": "\(report.consentsExpired)"])
+        while true {
+            let purged = try await env.database.write { conn in try conn.purgeTickets(expiredBefore: ticketCutoff, limit: 5000) }
+            report.ticketsPurged += Int64(purged)
+            if purged < 5000 { break }
+        }
+        if report.deletionsQueued > 0 || report.consentsExpired > 0 || report.ticketsPurged > 0 {
+            env.logger.info(
+                "retention sweep",
+                metadata: ["deletionsQueued": "\(report.deletionsQueued)", "consentsExpired": "\(report.consentsExpired)",
+                           "ticketsPurged": "\(report.ticketsPurged)"])
         }
         return report
     }

@@ -185,4 +185,38 @@ struct RetentionTests {
             try await Lifecycle.recordConsent(client, subject: "val")
         }
     }
+    @Test("retention.sweep deletes tickets expired over 7 days ago, used or not; a dry run counts them; newer ones stay")
+    func spentTicketsPurged() async throws {
+        try await Lifecycle.withServer { server, client in
+            try await Lifecycle.recordConsent(client, subject: "uma")
+            try await Lifecycle.recordConsent(client, subject: "vic")
+            _ = try await Lifecycle.authorize(client, subject: "uma")  // never used
+            let (_, used) = try await Lifecycle.authorize(client, subject: "uma")
+            _ = try await client.call("enroll.complete", ["ticket": .string(used), "facialId": "fid-uma"])
+            _ = try await Lifecycle.authorize(client, subject: "vic")  // stays: expired only 6 days ago
+            let fresh = try await client.call("retention.sweep", ["dryRun": true])
+            #expect(fresh["ticketsPurged"]?.intValue == 0)
+            // Age them (the daemon's clock cannot be moved): WAL mode lets the CLI write meanwhile.
+            func age(_ subject: String, days: Int) throws {
+                try Lifecycle.sqlite(
+                    server.databasePath,
+                    "PRAGMA busy_timeout = 10000; UPDATE tickets SET expires_at = expires_at - \(days) * 86400 "
+                        + "WHERE subject_id = (SELECT id FROM subjects WHERE subject = '\(subject)')")
+            }
+            try age("uma", days: 8)
+            try age("vic", days: 6)
+            let dry = try await client.call("retention.sweep", ["dryRun": true])
+            #expect(dry["ticketsPurged"]?.intValue == 2, "\(dry)")
+            #expect(try Lifecycle.sqlite(server.databasePath, "SELECT count(*) FROM tickets") == "3\n", "a dry run deletes nothing")
+            let real = try await client.call("retention.sweep", [:])
+            #expect(real["ticketsPurged"]?.intValue == 2, "\(real)")
+            #expect(try Lifecycle.sqlite(server.databasePath, "SELECT count(*) FROM tickets") == "1\n")
+            #expect(try await client.call("retention.sweep", [:])["ticketsPurged"]?.intValue == 0)
+            try age("vic", days: 2)
+            #expect(try await client.call("retention.sweep", [:])["ticketsPurged"]?.intValue == 1)
+            // uma's Facial ID is untouched by the purge.
+            let shown = try await client.call("facialId.show", ["subject": "uma"])
+            #expect(shown["facialIds"]?.arrayValue?.first?["status"]?.stringValue == "active")
+        }
+    }
 }

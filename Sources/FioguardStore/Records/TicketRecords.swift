@@ -51,7 +51,14 @@ extension Connection {
         try run("UPDATE tickets SET consumed_at = ? WHERE subject_id = ? AND consumed_at IS NULL", [.int(now), .int(subjectID)])
     }
 
-    public func purgeTickets(olderThan cutoff: Int64) throws(StoreError) -> Int {
-        try run("DELETE FROM tickets WHERE expires_at < ?", [.int(cutoff)])
+    /// Deletes tickets that expired before `cutoff` (used, voided or not), at most `limit`.
+    public func purgeTickets(expiredBefore cutoff: Int64, limit: Int) throws(StoreError) -> Int {
+        try run(
+            "DELETE FROM tickets WHERE rowid IN (SELECT rowid FROM tickets WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
+            [.int(cutoff), .int(Int64(limit))])
+    }
+
+    public func countTickets(expiredBefore cutoff: Int64) throws(StoreError) -> Int64 {
+        try queryOne("SELECT count(*) FROM tickets WHERE expires_at < ?", [.int(cutoff)])?.int(0) ?? 0
     }
 }
