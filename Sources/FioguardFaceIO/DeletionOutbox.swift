@@ -24,8 +24,17 @@ public final class DeletionOutbox: Sendable {
     }
 
     /// Works until the task is cancelled. Without an API key it only waits (health says so).
+    /// With one, it first makes the jobs that failed before due again (`DeletionLedger.requeueFailed`).
     public func run() async {
         let config = client.configuration
+        if config.isConfigured {
+            do {
+                let count = try await ledger.requeueFailed()
+                if count > 0 { logger.notice("failed deletions will be tried again", metadata: ["count": "\(count)"]) }
+            } catch {
+                logger.error("could not make failed deletions due again", metadata: ["error": "\(error)"])
+            }
+        }
         while !Task.isCancelled {
             var worked = false
             if config.isConfigured {

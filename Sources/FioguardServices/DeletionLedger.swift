@@ -46,6 +46,29 @@ public struct DeletionLedger: Sendable {
         }
     }
 
+    /// Makes every failed job due again, once, when the outbox starts with an API key: a
+    /// permanent failure is often the key (refused, revoked), and fixing it means a restart. A job
+    /// that fails again is reported again. Returns how many it made due.
+    public func requeueFailed() async throws -> Int {
+        var total = 0
+        while true {
+            let now = env.now().secondsSinceEpoch
+            let count = try await env.database.write { conn -> Int in
+                let jobs = try conn.deletionJobs(status: "failed", limit: 500)
+                for job in jobs where try conn.requeueFailedDeletionJob(id: job.id, now: now) {
+                    try AuditTrail.append(
+                        conn, at: now, action: "deletion.retried", subjectRef: try conn.facialIDSubjectPseudonym(facialRow: job.facialRow),
+                        caller: .system,
+                        details: ["facialRef": .string(job.facialID.map(env.pseudonymizer.facialID)), "attempts": .int(job.attempts),
+                                  "why": "start-up"])
+                }
+                return jobs.count
+            }
+            total += count
+            if count < 500 { return total }
+        }
+    }
+
     /// `deletion.list`: jobs by status, newest first.
     public func list(status: String?, limit: Int) async throws -> JSON {
         let rows = try await env.database.read { conn in try conn.deletionJobs(status: status, limit: limit) }

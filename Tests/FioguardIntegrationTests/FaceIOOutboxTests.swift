@@ -347,6 +347,44 @@ struct FaceIOOutboxTests {
         }
     }
 
+    /// Fixing a refused key means a restart: the failed jobs are then tried once more, on their own.
+    @Test("failed deletions are tried again after a restart with a key, and complete once FACEIO accepts it")
+    func failedDeletionIsRetriedAfterRestart() async throws {
+        try await FIO.withServer(fakeMode: .badKey) { server, fake, client in
+            let fids = ["fid-sid-0001", "fid-ted-0001"]
+            for (s, fid) in zip(["sid", "ted"], fids) {
+                try await FIO.enroll(client, subject: s, facialId: fid)
+                try await FIO.delete(client, subject: s)
+            }
+            try await FIO.waitUntil("both deletions failed") { try await FIO.deletions(client, status: "failed").count == 2 }
+            // A restart that does not fix it: tried once more each, failed again, reported again.
+            #expect(await server.terminate() == 0)
+            try await server.start()
+            try await client.reconnect(server)
+            try await FIO.waitUntil("each tried again after the restart") { fids.allSatisfy { fake.calls(for: $0).count == 2 } }
+            try await FIO.waitUntil("both failed again") { try await FIO.deletions(client, status: "failed").count == 2 }
+            try await Task.sleep(for: .seconds(2))
+            #expect(fids.allSatisfy { fake.calls(for: $0).count == 2 }, "one more try per start, no retry loop")
+
+            #expect(await server.terminate() == 0)
+            fake.mode = .ok
+            try await server.start()
+            try await client.reconnect(server)
+            for (s, fid) in zip(["sid", "ted"], fids) {
+                let done = try await FIO.waitForDeletion(client, subject: s, status: "deleted")
+                #expect(done["deletion"]?["attempts"]?.intValue == 3, "\(done)")
+                #expect(fake.successCount(fid) == 1)
+                let actions = try await FIO.auditActions(client, subject: s)
+                #expect(actions.filter { $0 == "deletion.retried" }.count == 2, "\(actions)")
+                #expect(actions.filter { $0 == "deletion.failed" }.count == 2)
+                #expect(actions.contains("deletion.completed"))
+            }
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["failedDeletions"]?.intValue == 0)
+            #expect(health["status"]?.stringValue == "ok")
+        }
+    }
+
     @Test("the reported attempts count every call made, the successful one included")
     func attemptsCountTheSuccessfulCall() async throws {
         try await FIO.withServer(fakeMode: .serverError) { _, fake, client in

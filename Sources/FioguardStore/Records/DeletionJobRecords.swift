@@ -54,6 +54,13 @@ extension Connection {
             [.int(attempts), .text(error), .int(now), .int(id)]) == 1
     }
 
+    /// A failed job, due again now. False when it was no longer failed.
+    public func requeueFailedDeletionJob(id: Int64, now: Int64) throws(StoreError) -> Bool {
+        try run(
+            "UPDATE deletion_jobs SET status = 'pending', next_attempt_at = ?, completed_at = NULL WHERE id = ? AND status = 'failed'",
+            [.int(now), .int(id)]) == 1
+    }
+
     /// A deletion FACEIO reports but the sidecar did not ask for (or had not finished): records it
     /// as done so the outbox stops and `facialId.show` says deleted.
     public func recordExternalDeletion(facialRow: Int64, now: Int64) throws(StoreError) {
