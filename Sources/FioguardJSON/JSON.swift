@@ -133,6 +133,19 @@ public final class EncodedJSON: Sendable, Hashable {
         self.tree = nil
     }
 
+    /// An array of values encoded already (each as `JSON.encoded()` made it).
+    public init(arrayOfEncoded elements: [[UInt8]]) {
+        var out: [UInt8] = [UInt8(ascii: "[")]
+        out.reserveCapacity(elements.reduce(2) { $0 + $1.count + 1 })
+        for (i, e) in elements.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: e)
+        }
+        out.append(UInt8(ascii: "]"))
+        self.bytes = out
+        self.tree = nil
+    }
+
     /// The value (parsed back from `bytes` when it was encoded piecewise; for inspection and
     /// tests: `null` if the text holds a `\u0000`, which the parser refuses).
     public var value: JSON {

@@ -5,6 +5,10 @@ public import Logging
 public struct RPCConfiguration: Sendable {
     /// Elements allowed in one batch.
     public var maxBatchSize: Int = 1000
+    /// Bytes of answers one batch may gather. Once its answers reach this, its remaining calls
+    /// are not executed and each answers `RATE_LIMITED`: a batch of large queries must not make the
+    /// daemon hold gigabytes for one line. A single call's answer is not limited.
+    public var maxBatchAnswerBytes: Int = 16 << 20
     /// Nesting allowed in one message.
     public var maxDepth: Int = JSON.defaultMaxDepth
     /// When set, methods marked `requiresAdmin` answer `FORBIDDEN` to any other uid.
@@ -58,11 +62,25 @@ public struct RPCDispatcher: Sendable {
                 id: .null, .invalidRequest("batch of \(elements.count) exceeds \(configuration.maxBatchSize) elements"))
         }
         // Each element is validated, authorized, executed and audited as if sent alone, in order.
-        var responses: [JSON] = []
+        // Each answer is encoded as soon as it is made, so its size counts against the limit.
+        var answers: [[UInt8]] = []
+        var bytes = 0
         for element in elements {
-            if let r = await handleOne(element, peer: peer, connectionID: connectionID) { responses.append(r) }
+            // Past the limit a call is still checked (a malformed one gets its usual error) but not
+            // executed. Notifications, which add nothing to the answer, still are.
+            let refusal: RPCError? =
+                bytes < configuration.maxBatchAnswerBytes ? nil
+                : .domain(
+                    .rateLimited,
+                    "this batch's answers reached \(configuration.maxBatchAnswerBytes) bytes: the call was not executed; send it again",
+                    [("notExecuted", true)])
+            if let r = await handleOne(element, peer: peer, connectionID: connectionID, refusal: refusal) {
+                let encoded = r.encoded()
+                bytes += encoded.count
+                answers.append(encoded)
+            }
         }
-        return responses.isEmpty ? nil : .array(responses)
+        return answers.isEmpty ? nil : .encoded(EncodedJSON(arrayOfEncoded: answers))
     }
 
     /// The error line for a frame over the size limit (the transport discards the frame itself).
@@ -80,7 +98,8 @@ public struct RPCDispatcher: Sendable {
 
     // MARK: one request
 
-    private func handleOne(_ message: JSON, peer: PeerIdentity, connectionID: UInt64) async -> JSON? {
+    /// With a `refusal`, a valid call (not a notification) is answered with it instead of being executed.
+    private func handleOne(_ message: JSON, peer: PeerIdentity, connectionID: UInt64, refusal: RPCError? = nil) async -> JSON? {
         guard case .object(let request) = message else {
             return Self.errorResponse(id: .null, .invalidRequest("expected a request object, got \(message.kindName)"))
         }
@@ -112,7 +131,9 @@ public struct RPCDispatcher: Sendable {
         let context = RPCContext(peer: peer, connectionID: connectionID, method: call.method.name, logger: logger)
 
         let outcome: Result<JSON, RPCError>
-        if call.method.requiresAdmin, let admins = configuration.adminUIDs, !(peer.uid.map(admins.contains) ?? false) {
+        if let refusal, !isNotification {
+            outcome = .failure(refusal)
+        } else if call.method.requiresAdmin, let admins = configuration.adminUIDs, !(peer.uid.map(admins.contains) ?? false) {
             outcome = .failure(.domain(.forbidden, "method \(call.method.name) is reserved to administrators"))
         } else {
             outcome = await execute(call.method, params: call.params, context: context)

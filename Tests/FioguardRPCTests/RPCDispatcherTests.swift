@@ -376,6 +376,35 @@ func expectResult(_ response: JSON?, id: JSON = 1, sourceLocation: SourceLocatio
         expectError(await h.send(JSON.array((1...4).map { request("echo", id: .int($0)) })), code: -32600, reason: "INVALID_REQUEST")
     }
 
+    @Test func batchAnswersAreBoundedAndCallsPastTheBoundAreNotExecuted() async throws {
+        let h = Harness { $0.maxBatchAnswerBytes = 200 }
+        let big = String(repeating: "x", count: 300)
+        let batch: JSON = [
+            request("echo", params: ["tag": "small"], id: 1),
+            request("echo", params: ["tag": .string(big)], id: 2),  // its answer passes 200 bytes
+            request("echo", params: ["tag": "late"], id: 3),
+            request("echo", params: ["tag": "note"], id: nil),  // a notification: still executed
+            ["jsonrpc": "2.0", "id": 5],  // malformed: its usual error
+            request("fail.internal", id: "six"),
+        ]
+        let r = try #require(await h.send(batch)?.arrayValue)
+        #expect(r.count == 5)
+        _ = expectResult(r[0], id: 1)
+        _ = expectResult(r[1], id: 2)
+        let refused = expectError(r[2], code: -32008, reason: "RATE_LIMITED", id: 3)
+        #expect(refused?["data"]?["notExecuted"] == true)
+        expectError(r[3], code: -32600, reason: "INVALID_REQUEST", id: 5)
+        expectError(r[4], code: -32008, reason: "RATE_LIMITED", id: "six")
+        #expect(h.recorder.all == ["echo:small", "echo:\(big)", "echo:note"])
+
+        // Under the bound, every call runs.
+        let roomy = Harness()
+        let all = try #require(await roomy.send(batch)?.arrayValue)
+        #expect(all.count == 5)
+        expectError(all[4], code: -32603, reason: "INTERNAL", id: "six")
+        #expect(roomy.recorder.all == ["echo:small", "echo:\(big)", "echo:late", "echo:note", "fail.internal"])
+    }
+
     @Test func adminChecksApplyToEachBatchElement() async throws {
         let h = Harness { $0.adminUIDs = [0] }
         let r = try #require(await h.send(JSON.array([request("admin.only", id: 1), request("echo", id: 2)]), uid: 1000)?.arrayValue)
