@@ -92,6 +92,13 @@ struct SubjectEraseTests {
             try await Lifecycle.enroll(client, subject: "late", facialId: "fid-late")
             _ = try await client.call("consent.revoke", ["subject": "late"])
             _ = try await client.call(method, ["subject": "late", "confirm": true])
+            if method == "facialId.delete" {
+                // Nothing new to queue: the job the revocation wrote was brought forward.
+                let deleted = try await Lifecycle.auditEntries(client, subject: "late").filter { $0["action"] == "facialId.deleted" }
+                #expect(deleted.count == 1)
+                #expect(deleted.first?["details"]?["queued"]?.intValue == 0)
+                #expect(deleted.first?["details"]?["expedited"]?.intValue == 1, "\(deleted)")
+            }
             _ = await server.terminate()
             let job = try Lifecycle.sqlite(
                 server.databasePath,

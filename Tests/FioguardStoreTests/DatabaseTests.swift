@@ -5,6 +5,8 @@ import Darwin
 #endif
 @testable import FioguardStore
 import FioguardTesting
+import Logging
+import Synchronization
 import Testing
 
 @Suite("Database")
@@ -56,6 +58,27 @@ struct DatabaseTests {
             try await db.write { try $0.execute("INSERT INTO note(body) VALUES ('a')") }
             #expect(mode(of: path) == 0o640)
             await db.close()
+        }
+    }
+
+    /// Others may open an existing file: the store says so once, at start-up, and leaves it be.
+    @Test(arguments: [(0o600 as mode_t, false), (0o640, true), (0o604, true), (0o660, true)])
+    func anExistingFileOpenToOthersIsWarnedAbout(mode: mode_t, warned: Bool) async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/store.sqlite"
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            #expect(fd >= 0)
+            close(fd)
+            #expect(chmod(path, mode) == 0)
+            let records = LogRecords()
+            Database.createOwnerOnly(path, logger: Logger(label: "test") { _ in RecordingLogHandler(records) })
+            let warnings = records.all.filter { $0.level == .warning }
+            #expect(warnings.count == (warned ? 1 : 0), "\(records.all)")
+            if warned {
+                #expect(warnings.first?.message.contains("open to other users") == true)
+                #expect(warnings.first?.metadata["mode"] == String(mode, radix: 8))
+            }
+            #expect(self.mode(of: path) == mode)
         }
     }
 
@@ -472,5 +495,37 @@ struct DatabaseTests {
     private func fileSize(_ path: String) -> Int? {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+}
+
+/// Log lines a test can read back.
+final class LogRecords: Sendable {
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let records = Mutex<[Record]>([])
+    func append(_ r: Record) { records.withLock { $0.append(r) } }
+    var all: [Record] { records.withLock { $0 } }
+}
+
+struct RecordingLogHandler: LogHandler {
+    let records: LogRecords
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    init(_ records: LogRecords) { self.records = records }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var all = metadata
+        if let extra = event.metadata { all.merge(extra) { $1 } }
+        records.append(.init(level: event.level, message: "\(event.message)", metadata: all.mapValues { "\($0)" }))
     }
 }
