@@ -4,10 +4,10 @@ import Logging
 import ServiceLifecycle
 
 /// Decides held enrollments (`enroll` webhooks that `enroll.complete` may still claim) once their
-/// tickets have expired. Holds last at most the policy's `enrollment.ticketTTL`, so it looks every
-/// quarter of that, between 1 and 30 seconds: a held enrollment no ticket covers is flagged (and
-/// deleted) at most that long after its last chance. A hold left by a stopped daemon is decided
-/// right after the next start.
+/// tickets have expired (plus `WebhookService.holdGraceSeconds`). Holds last at most the policy's
+/// `enrollment.ticketTTL`, so it looks every quarter of that, between 1 and 30 seconds: a held
+/// enrollment is decided at most that long after it is due. A hold left by a stopped daemon is
+/// decided right after the next start.
 struct HeldEnrollmentScheduler: Service {
     let webhooks: WebhookService
     let policy: PolicyHolder

@@ -110,18 +110,29 @@ public struct WebhookService: Sendable {
             case "enroll":
                 if row != nil {
                     action = "known enrollment"
+                } else if let earlier = try conn.unauthorizedEnrollment(fidHash: fidHash) {
+                    // Another delivery (another body) of an enrollment already held or flagged:
+                    // it stays as it is, and is neither flagged nor audited twice.
+                    action = earlier.decideAfter != nil ? earlier.action : "already flagged: \(earlier.action)"
                 } else {
                     let ticketHash = payloadTicket.map(Hex.sha256)
                     let ticket = try ticketHash.flatMap { try conn.ticket(hash: $0) }
                     if let ticket, ticket.consumedBy == fidHash {
                         action = "covered by an enrollment ticket"
-                    } else if let ticket, let ticketHash, ticket.consumedAt == nil, ticket.expiresAt > ts {
+                    } else if let ticket, let ticketHash, ticket.consumedBy == nil, ticket.consumedAt == nil, ticket.expiresAt > ts {
                         // An open ticket: enroll.complete is still to come. Should it never come,
                         // the Facial ID is deleted once the ticket expires (decideHeldEnrollments).
                         action = "covered by an enrollment ticket"
                         _ = try conn.holdEnrollment(
                             fidHash: fidHash, facialID: facialID, ticketHash: ticketHash, now: ts, decideAfter: ticket.expiresAt,
                             action: action)
+                    } else if let ticket, let ticketHash, ticket.consumedBy == nil,
+                        try abandon(conn, ticketHash: ticketHash, ticket: ticket, facialID: facialID, fidHash: fidHash, policy: policy, now: now,
+                                    why: "its ticket expired or was voided before enroll.complete")
+                    {
+                        // Made under a ticket fioguard issued that can no longer be completed: the
+                        // subject's, and deleted, like a refused completion.
+                        action = "enrolled under an expired or voided ticket; deletion queued"
                     } else if payloadTicket == nil, let until = try conn.lastOpenTicketExpiry(at: ts) {
                         // No payload (lower FACEIO plans send none): this may be an enrollment whose
                         // enroll.complete has not arrived yet. It can arrive until the last open
@@ -180,6 +191,29 @@ public struct WebhookService: Sendable {
         return action
     }
 
+    /// Records a Facial ID made under `ticket`, which can no longer be completed, for the
+    /// ticket's subject and queues its deletion (`EnrollmentService.recordForDeletion`), with an
+    /// `enroll.abandoned` audit entry. False when the ticket already has a Facial ID.
+    func abandon(
+        _ conn: Connection, ticketHash: String, ticket: TicketRow, facialID: String, fidHash: String, policy: Policy, now: Timestamp,
+        why: String
+    ) throws -> Bool {
+        guard let subject = try conn.subject(id: ticket.subjectID),
+            try EnrollmentService.recordForDeletion(
+                conn, ticketHash: ticketHash, ticket: ticket, subject: subject, facialID: facialID, fidHash: fidHash,
+                reason: "enrollment_not_completed", policy: policy, now: now)
+        else { return false }
+        try AuditTrail.append(
+            conn, at: now.secondsSinceEpoch, action: "enroll.abandoned", subjectRef: subject.pseudonym, caller: .system,
+            details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(ticket.decisionID),
+                      "why": .string(why), "deletionQueued": .bool(true)])
+        return true
+    }
+
+    /// How long after its ticket expired a held enrollment is decided: an `enroll.complete` that
+    /// arrived in time (its time is taken before it waits for the writer) may still be queued.
+    public static let holdGraceSeconds: Int64 = 5
+
     /// Decides the enrollments held for want of a ticket once `enroll.complete` can no longer
     /// claim them (their tickets expired): one its payload's ticket vouched for but that was never
     /// completed is recorded for the ticket's subject and deleted (FACEIO holds a face template
@@ -190,27 +224,23 @@ public struct WebhookService: Sendable {
         let ts = now.secondsSinceEpoch
         return try await env.database.write { conn in
             let policy = env.policy.current
-            let due = try conn.dueHeldEnrollments(at: ts, limit: limit)
+            let due = try conn.dueHeldEnrollments(decidedBy: ts - Self.holdGraceSeconds, limit: limit)
             for held in due {
                 // Claimed meanwhile (enroll.complete releases holds; this is a second safeguard).
                 if try conn.facialID(hash: held.fidHash) != nil {
                     try conn.releaseHeldEnrollment(fidHash: held.fidHash)
                     continue
                 }
-                let facialRef = env.pseudonymizer.facialID(held.facialID)
                 if let ticketHash = held.ticketHash, let ticket = try conn.ticket(hash: ticketHash), ticket.consumedBy == nil,
-                    let subject = try conn.subject(id: ticket.subjectID),
-                    try EnrollmentService.recordForDeletion(
-                        conn, ticketHash: ticketHash, ticket: ticket, subject: subject, facialID: held.facialID, fidHash: held.fidHash,
-                        reason: "enrollment_not_completed", policy: policy, now: now)
+                    try abandon(
+                        conn, ticketHash: ticketHash, ticket: ticket, facialID: held.facialID, fidHash: held.fidHash, policy: policy,
+                        now: now, why: "enroll.complete did not come before its ticket expired")
                 {
-                    try AuditTrail.append(
-                        conn, at: ts, action: "enroll.abandoned", subjectRef: subject.pseudonym, caller: .system,
-                        details: ["facialRef": .string(facialRef), "decisionId": .string(ticket.decisionID), "deletionQueued": .bool(true)])
                     continue
                 }
                 _ = try flagUnauthorized(
-                    conn, facialID: held.facialID, fidHash: held.fidHash, facialRef: facialRef, policy: policy, at: ts, heldSince: held.receivedAt)
+                    conn, facialID: held.facialID, fidHash: held.fidHash, facialRef: env.pseudonymizer.facialID(held.facialID),
+                    policy: policy, at: ts, heldSince: held.receivedAt)
             }
             return due.count
         }

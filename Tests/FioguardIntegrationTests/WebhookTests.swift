@@ -288,7 +288,8 @@ struct WebhookTests {
     }
     // MARK: held enrollments (no ticket in the payload, or a ticket not completed yet)
 
-    /// Tickets live 2 s, so holds are decided within about 3 s (the scheduler looks every second).
+    /// Tickets live 2 s, so holds are decided within about 8 s (5 s of grace after the ticket
+    /// expired, and the scheduler looks every second).
     static let shortTickets = FIO.policy(ticketTTL: "PT2S")
 
     @Test("an enroll webhook without a payload while a ticket is open is held, and enroll.complete claims it: nothing is deleted")
@@ -324,7 +325,7 @@ struct WebhookTests {
 
     @Test("a held enrollment nobody claims is flagged and deleted at FACEIO once the open tickets expire")
     func heldEnrollmentUnclaimedIsFlagged() async throws {
-        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { _, fake, client in
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { server, fake, client in
             _ = try await FIO.authorize(client, subject: "hal")  // an open ticket, never used
             let fid = "fid-rogue-held"
             let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
@@ -340,8 +341,11 @@ struct WebhookTests {
             #expect(flagged.count == 1)
             #expect(flagged.first?["details"]?["heldSince"]?.stringValue != nil, "\(flagged)")
             #expect(flagged.first?["details"]?["action"]?.stringValue == "flagged unauthorized enrollment; deletion queued")
-            // The hold kept the raw Facial ID only while it was needed; the row is flagged now.
             #expect(try await FIO.deletions(client).contains { $0["reason"]?.stringValue == "unauthorized_enrollment" })
+            // The hold kept the raw Facial ID only while it was needed.
+            let kept = try Lifecycle.sqlite(
+                server.databasePath, "PRAGMA busy_timeout = 10000; SELECT count(*) FROM unauthorized_enrollments WHERE facial_id IS NOT NULL")
+            #expect(kept.hasSuffix("0\n"), "\(kept)")
 
             // The page's enroll.complete, far too late, cannot take it over.
             let late = try await FIO.authorize(client, subject: "hal")
@@ -373,19 +377,70 @@ struct WebhookTests {
         }
     }
 
-    @Test("a hold left by a stopped daemon is decided after the next start")
+    @Test("a hold left by a stopped daemon is decided right after the next start")
     func heldEnrollmentDecidedAfterRestart() async throws {
-        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { server, fake, client in
+        // Tickets of 10 minutes: the scheduler's rounds are 30 s apart, so only the round at
+        // start-up can decide the hold within the wait below.
+        try await FIO.withServer(token: .file(FIO.webhookToken)) { server, fake, client in
             _ = try await FIO.authorize(client, subject: "jay")
             let fid = "fid-rogue-restart"
             let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
             #expect(r["action"]?.stringValue?.hasPrefix("held until ") == true, "\(r)")
             #expect(await server.terminate() == 0)
-            try await Task.sleep(for: .milliseconds(2500))  // the ticket expires while it is down
+            // An hour passes while it is down.
+            try Lifecycle.sqlite(
+                server.databasePath,
+                "UPDATE tickets SET expires_at = expires_at - 3600; UPDATE unauthorized_enrollments SET decide_after = decide_after - 3600")
             try await server.start()
             try await client.reconnect(server)
-            try await FIO.waitUntil("the held Facial ID deleted at FACEIO after the restart") { fake.successCount(fid) == 1 }
+            try await FIO.waitUntil("the held Facial ID deleted at FACEIO after the restart", timeout: .seconds(15)) { fake.successCount(fid) == 1 }
             #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+        }
+    }
+
+    @Test("another delivery of a held enrollment leaves it held, then it is flagged once")
+    func redeliveryOfAHeldEnrollment() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { _, fake, client in
+            let ticket = try await FIO.authorize(client, subject: "kim")
+            let fid = "fid-rogue-twice"
+            let first = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
+            #expect(first["action"]?.stringValue?.hasPrefix("held until ") == true, "\(first)")
+            // kim's own enrollment uses the last open ticket; then FACEIO delivers again (another body).
+            _ = try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-kim-0001"])
+            let again = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, timestamp: 7))
+            #expect(again["action"] == first["action"], "\(again)")
+            var health = try await FIO.health(client)
+            #expect(health["faceio"]?["heldEnrollments"]?.intValue == 1)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+
+            try await FIO.waitUntil("the held Facial ID deleted at FACEIO") { fake.successCount(fid) == 1 }
+            health = try await FIO.health(client)
+            #expect(health["faceio"]?["heldEnrollments"]?.intValue == 0)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+            #expect(health["status"]?.stringValue == "degraded")
+            #expect(try await FIO.auditActions(client).filter { $0 == "enrollment.unauthorized" }.count == 1)
+            #expect(try await FIO.facialID(client, subject: "kim")["status"]?.stringValue == "active")
+        }
+    }
+
+    @Test("an enrollment whose payload ticket expired unused is the ticket's subject's, and deleted at once")
+    func enrollmentUnderAnExpiredTicket() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: Self.shortTickets) { _, fake, client in
+            let ticket = try await FIO.authorize(client, subject: "lou")
+            try await Task.sleep(for: .milliseconds(2500))  // the ticket expires
+            let fid = "fid-lou-late"
+            let r = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, ticket: ticket))
+            #expect(r["action"]?.stringValue == "enrolled under an expired or voided ticket; deletion queued", "\(r)")
+            let shown = try await FIO.waitForDeletion(client, subject: "lou", status: "deleted")
+            #expect(shown["facialId"]?.stringValue == fid)
+            #expect(fake.successCount(fid) == 1)
+            #expect(try await FIO.auditActions(client, subject: "lou").contains("enroll.abandoned"))
+            let health = try await FIO.health(client)
+            #expect(health["faceio"]?["unauthorizedEnrollments"]?.intValue == 0)
+            #expect(health["status"]?.stringValue == "ok")
+            // The page's completion, late: refused as the ticket's, not as another subject's.
+            let e = try await client.failure("enroll.complete", ["ticket": .string(ticket), "facialId": .string(fid)])
+            #expect(e?.reason == "TICKET_INVALID", "\(e?.description ?? "-")")
         }
     }
 }

@@ -24,20 +24,27 @@ extension Connection {
             [.text(fidHash), .int(now), .text(action), .text(facialID), ticketHash.map(SQLValue.text) ?? .null, .int(decideAfter)]) == 1
     }
 
+    /// What an earlier `enroll` webhook left for this Facial ID: nil, or whether it is still held
+    /// (and until when) and the action recorded.
+    public func unauthorizedEnrollment(fidHash: String) throws(StoreError) -> (decideAfter: Int64?, action: String)? {
+        try queryOne("SELECT decide_after, action FROM unauthorized_enrollments WHERE fid_hash = ?", [.text(fidHash)])
+            .map { ($0.int(0), $0.text(1) ?? "") }
+    }
+
     /// `enroll.complete` recorded this Facial ID: a hold on it is over. True when there was one.
     @discardableResult
     public func releaseHeldEnrollment(fidHash: String) throws(StoreError) -> Bool {
         try run("DELETE FROM unauthorized_enrollments WHERE fid_hash = ? AND decide_after IS NOT NULL", [.text(fidHash)]) == 1
     }
 
-    /// Held enrollments whose time to decide has come, oldest first.
-    public func dueHeldEnrollments(at now: Int64, limit: Int) throws(StoreError) -> [HeldEnrollmentRow] {
+    /// Held enrollments whose `decide_after` is at or before `cutoff`, oldest first.
+    public func dueHeldEnrollments(decidedBy cutoff: Int64, limit: Int) throws(StoreError) -> [HeldEnrollmentRow] {
         try query(
             """
             SELECT fid_hash, facial_id, ticket_hash, received_at, decide_after FROM unauthorized_enrollments
             WHERE decide_after IS NOT NULL AND decide_after <= ? ORDER BY decide_after LIMIT ?
             """,
-            [.int(now), .int(Int64(limit))]
+            [.int(cutoff), .int(Int64(limit))]
         ).map {
             HeldEnrollmentRow(fidHash: $0.text(0)!, facialID: $0.text(1) ?? "", ticketHash: $0.text(2), receivedAt: $0.int(3)!, decideAfter: $0.int(4)!)
         }

@@ -51,14 +51,20 @@ extension Connection {
         try run("UPDATE tickets SET consumed_at = ? WHERE subject_id = ? AND consumed_at IS NULL", [.int(now), .int(subjectID)])
     }
 
-    /// Deletes tickets that expired before `cutoff` (used, voided or not), at most `limit`.
+    /// Deletes tickets that expired before `cutoff` (used, voided or not), at most `limit`. A
+    /// ticket a held enrollment names stays until the hold is decided (it says whose it is).
     public func purgeTickets(expiredBefore cutoff: Int64, limit: Int) throws(StoreError) -> Int {
         try run(
-            "DELETE FROM tickets WHERE rowid IN (SELECT rowid FROM tickets WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
+            "DELETE FROM tickets WHERE rowid IN (SELECT rowid FROM tickets WHERE \(Self.purgeableTicket) ORDER BY expires_at LIMIT ?)",
             [.int(cutoff), .int(Int64(limit))])
     }
 
     public func countTickets(expiredBefore cutoff: Int64) throws(StoreError) -> Int64 {
-        try queryOne("SELECT count(*) FROM tickets WHERE expires_at < ?", [.int(cutoff)])?.int(0) ?? 0
+        try queryOne("SELECT count(*) FROM tickets WHERE \(Self.purgeableTicket)", [.int(cutoff)])?.int(0) ?? 0
     }
+
+    static let purgeableTicket = """
+        expires_at < ? AND ticket_hash NOT IN \
+        (SELECT ticket_hash FROM unauthorized_enrollments WHERE decide_after IS NOT NULL AND ticket_hash IS NOT NULL)
+        """
 }
