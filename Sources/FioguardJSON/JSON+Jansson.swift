@@ -112,6 +112,7 @@ extension JSON {
     /// tree is dumped once with a marker string in each such place, and each marker's bytes are
     /// then replaced by the part's.
     public func encoded() -> [UInt8] {
+        if case .encoded(let whole) = self { return whole.bytes }
         guard containsEncoded else { return Self.dump(self) }
         var parts: [EncodedJSON] = []
         let marked = Self.dump(self, encodedParts: &parts)

@@ -6,8 +6,9 @@ public struct RPCConfiguration: Sendable {
     /// Elements allowed in one batch.
     public var maxBatchSize: Int = 1000
     /// Bytes of answers one batch may gather. Once its answers reach this, its remaining calls
-    /// are not executed and each answers `RATE_LIMITED`: a batch of large queries must not make the
-    /// daemon hold gigabytes for one line. A single call's answer is not limited.
+    /// are not executed and each answers `RATE_LIMITED` (notifications are not executed either):
+    /// a batch of large queries must not make the daemon hold gigabytes for one line. A single
+    /// call's answer is not limited.
     public var maxBatchAnswerBytes: Int = 16 << 20
     /// Nesting allowed in one message.
     public var maxDepth: Int = JSON.defaultMaxDepth
@@ -67,7 +68,8 @@ public struct RPCDispatcher: Sendable {
         var bytes = 0
         for element in elements {
             // Past the limit a call is still checked (a malformed one gets its usual error) but not
-            // executed. Notifications, which add nothing to the answer, still are.
+            // executed. Nor is a notification: running it while the calls before it were refused
+            // would change the order the caller meant. Like any failed notification, it is not answered.
             let refusal: RPCError? =
                 bytes < configuration.maxBatchAnswerBytes ? nil
                 : .domain(
@@ -98,7 +100,8 @@ public struct RPCDispatcher: Sendable {
 
     // MARK: one request
 
-    /// With a `refusal`, a valid call (not a notification) is answered with it instead of being executed.
+    /// With a `refusal`, a valid call is answered with it (a notification: not answered) instead of
+    /// being executed.
     private func handleOne(_ message: JSON, peer: PeerIdentity, connectionID: UInt64, refusal: RPCError? = nil) async -> JSON? {
         guard case .object(let request) = message else {
             return Self.errorResponse(id: .null, .invalidRequest("expected a request object, got \(message.kindName)"))
@@ -131,7 +134,7 @@ public struct RPCDispatcher: Sendable {
         let context = RPCContext(peer: peer, connectionID: connectionID, method: call.method.name, logger: logger)
 
         let outcome: Result<JSON, RPCError>
-        if let refusal, !isNotification {
+        if let refusal {
             outcome = .failure(refusal)
         } else if call.method.requiresAdmin, let admins = configuration.adminUIDs, !(peer.uid.map(admins.contains) ?? false) {
             outcome = .failure(.domain(.forbidden, "method \(call.method.name) is reserved to administrators"))
