@@ -52,6 +52,7 @@ public final class UnixSocketServer: Sendable {
     /// Binds, serves until `beginShutdown()`, waits for in-flight requests, removes the socket.
     public func run() async throws {
         let path = configuration.socketPath
+        DescriptorLimit.ensure(connections: configuration.maxConnections, logger: logger)
         try SocketPath.prepare(path)
         let maxFrame = configuration.maxFrameLength
         let idle = configuration.idleTimeoutSeconds
