@@ -250,6 +250,8 @@ public struct ConsentService: Sendable {
             var deletions: [Deletion] = []
             if revokedPurposes.contains("authentication") {
                 try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
+                try EnrollmentService.abandonHeldEnrollments(
+                    conn, env: env, subjectID: subjectID, reason: "consent_revoked", policy: policy, now: now, caller: caller)
                 deletions = try FacialIDService.tombstoneAll(
                     conn, subjectID: subjectID, reason: "consent_revoked", now: now,
                     notBefore: { FacialIDService.revocationDeadline($0, revokedAt: now, policy: policy) })

@@ -114,8 +114,8 @@ public struct EnrollmentService: Sendable {
             if let refusal {
                 let facialRef = env.pseudonymizer.facialID(facialID)
                 guard try Self.recordForDeletion(
-                    conn, ticketHash: ticketHash, ticket: t, subject: subject, facialID: facialID, fidHash: fidHash,
-                    reason: "enrollment_refused", policy: policy, now: now)
+                    conn, env: env, ticketHash: ticketHash, ticket: t, subject: subject, facialID: facialID, fidHash: fidHash,
+                    reason: "enrollment_refused", policy: policy, now: now, caller: caller)
                 else { throw refusal }
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "enroll.refused", subjectRef: subject.pseudonym, caller: caller,
@@ -129,7 +129,7 @@ public struct EnrollmentService: Sendable {
                 facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
                 retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
             // A webhook may have reported this enrollment first, without a ticket to tie it here.
-            try conn.releaseHeldEnrollment(fidHash: fidHash)
+            try Self.resolveWebhookRecord(conn, env: env, fidHash: fidHash, facialID: facialID, subject: subject, now: now, caller: caller)
             guard try conn.consumeTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else {
                 throw ServiceError.ticketInvalid("ticket already used or voided")
             }
@@ -153,8 +153,8 @@ public struct EnrollmentService: Sendable {
     /// due at once. False, recording nothing, when the ticket already has a Facial ID: one per
     /// ticket, so a replayed ticket cannot have any number of Facial IDs recorded and deleted.
     static func recordForDeletion(
-        _ conn: Connection, ticketHash: String, ticket t: TicketRow, subject: SubjectRow, facialID: String, fidHash: String,
-        reason: String, policy: Policy, now: Timestamp
+        _ conn: Connection, env: ServiceEnvironment, ticketHash: String, ticket t: TicketRow, subject: SubjectRow, facialID: String,
+        fidHash: String, reason: String, policy: Policy, now: Timestamp, caller: Caller
     ) throws -> Bool {
         guard try conn.claimTicket(hash: ticketHash, now: now.secondsSinceEpoch, facialHash: fidHash) else { return false }
         let jurisdiction = Jurisdiction(country: t.country, region: t.region)
@@ -162,10 +162,54 @@ public struct EnrollmentService: Sendable {
         let row = try conn.insertFacialID(
             facialID: facialID, hash: fidHash, subjectID: t.subjectID, enrolledAt: now.secondsSinceEpoch,
             retainUntil: deadline.retainUntil.secondsSinceEpoch, retainRule: deadline.rule, country: t.country, region: t.region)
-        try conn.releaseHeldEnrollment(fidHash: fidHash)
+        try resolveWebhookRecord(conn, env: env, fidHash: fidHash, facialID: facialID, subject: subject, now: now, caller: caller)
         _ = try conn.tombstoneFacialID(row: row, reason: reason, now: now.secondsSinceEpoch, notBefore: now.secondsSinceEpoch)
         // An erased subject keeps no raw Facial ID; the outbox job has its own copy.
         if subject.subject == nil { try conn.eraseFacialIDValues(subjectID: t.subjectID) }
         return true
+    }
+
+    /// A Facial ID now recorded for `subject`: a webhook's hold on it is over, and a flag (it was
+    /// reported as unauthorized while no ticket was open) is lifted, with an audit entry.
+    static func resolveWebhookRecord(
+        _ conn: Connection, env: ServiceEnvironment, fidHash: String, facialID: String, subject: SubjectRow, now: Timestamp, caller: Caller
+    ) throws {
+        guard try conn.resolveUnauthorizedEnrollment(fidHash: fidHash) else { return }
+        try AuditTrail.append(
+            conn, at: now.secondsSinceEpoch, action: "enrollment.flagCleared", subjectRef: subject.pseudonym, caller: caller,
+            details: ["facialRef": .string(env.pseudonymizer.facialID(facialID))])
+    }
+
+    /// Records a Facial ID made under `ticket`, which can no longer be completed, for the ticket's
+    /// subject and queues its deletion (`recordForDeletion`), with an `enroll.abandoned` audit
+    /// entry. False when the ticket already has a Facial ID.
+    static func abandon(
+        _ conn: Connection, env: ServiceEnvironment, ticketHash: String, ticket: TicketRow, facialID: String, fidHash: String,
+        reason: String, why: String, policy: Policy, now: Timestamp, caller: Caller
+    ) throws -> Bool {
+        guard let subject = try conn.subject(id: ticket.subjectID),
+            try recordForDeletion(
+                conn, env: env, ticketHash: ticketHash, ticket: ticket, subject: subject, facialID: facialID, fidHash: fidHash,
+                reason: reason, policy: policy, now: now, caller: caller)
+        else { return false }
+        try AuditTrail.append(
+            conn, at: now.secondsSinceEpoch, action: "enroll.abandoned", subjectRef: subject.pseudonym, caller: caller,
+            details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(ticket.decisionID),
+                      "why": .string(why), "deletionQueued": .bool(true)])
+        return true
+    }
+
+    /// The subject's tickets were just voided (consent revoked, account erased): enrollments
+    /// held on them will not be completed, so their deletions are queued now rather than when the
+    /// tickets would have expired. Call before listing the subject's deletions.
+    static func abandonHeldEnrollments(
+        _ conn: Connection, env: ServiceEnvironment, subjectID: Int64, reason: String, policy: Policy, now: Timestamp, caller: Caller
+    ) throws {
+        for held in try conn.heldEnrollments(ticketsOfSubject: subjectID) {
+            guard let ticketHash = held.ticketHash, let ticket = try conn.ticket(hash: ticketHash), ticket.consumedBy == nil else { continue }
+            _ = try abandon(
+                conn, env: env, ticketHash: ticketHash, ticket: ticket, facialID: held.facialID, fidHash: held.fidHash, reason: reason,
+                why: "its ticket was voided (\(reason))", policy: policy, now: now, caller: caller)
+        }
     }
 }

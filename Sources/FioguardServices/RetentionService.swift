@@ -98,6 +98,8 @@ public struct RetentionService: Sendable {
                 var queued = 0
                 if current.contains(where: { $0.purpose == "authentication" }) {
                     try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
+                    try EnrollmentService.abandonHeldEnrollments(
+                        conn, env: env, subjectID: subjectID, reason: "consent_expired", policy: policy, now: now, caller: caller)
                     let before = try conn.facialIDs(subjectID: subjectID).filter { $0.status == "active" }.count
                     _ = try FacialIDService.tombstoneAll(
                         conn, subjectID: subjectID, reason: "consent_expired", now: now,

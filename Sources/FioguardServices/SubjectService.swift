@@ -36,6 +36,8 @@ public struct SubjectService: Sendable {
             let active = try conn.activeConsents(subjectID: subjectID)
             try ConsentService.revoke(conn, subjectID: subjectID, rows: active, kind: "revoked", reason: "account erased", now: now)
             try conn.voidTickets(subjectID: subjectID, now: now.secondsSinceEpoch)
+            try EnrollmentService.abandonHeldEnrollments(
+                conn, env: env, subjectID: subjectID, reason: "account_erased", policy: env.policy.current, now: now, caller: caller)
             let deletions = try FacialIDService.tombstoneAll(
                 conn, subjectID: subjectID, reason: "account_erased", now: now, notBefore: { _ in now }, expedite: true)
             try conn.erasePersonalConsentData(subjectID: subjectID)

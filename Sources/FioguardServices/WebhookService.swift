@@ -119,24 +119,31 @@ public struct WebhookService: Sendable {
                     let ticket = try ticketHash.flatMap { try conn.ticket(hash: $0) }
                     if let ticket, ticket.consumedBy == fidHash {
                         action = "covered by an enrollment ticket"
-                    } else if let ticket, let ticketHash, ticket.consumedBy == nil, ticket.consumedAt == nil, ticket.expiresAt > ts {
-                        // An open ticket: enroll.complete is still to come. Should it never come,
-                        // the Facial ID is deleted once the ticket expires (decideHeldEnrollments).
+                    } else if let ticket, let ticketHash, ticket.consumedBy == nil, ticket.consumedAt == nil,
+                        ticket.expiresAt > ts - Self.holdGraceSeconds
+                    {
+                        // An open ticket (or one just expired: a completion that came in time may
+                        // still wait for the writer): enroll.complete is still to come. Should it
+                        // never come, the Facial ID is deleted once the ticket expired
+                        // (decideHeldEnrollments).
                         action = "covered by an enrollment ticket"
                         _ = try conn.holdEnrollment(
                             fidHash: fidHash, facialID: facialID, ticketHash: ticketHash, now: ts, decideAfter: ticket.expiresAt,
                             action: action)
                     } else if let ticket, let ticketHash, ticket.consumedBy == nil,
-                        try abandon(conn, ticketHash: ticketHash, ticket: ticket, facialID: facialID, fidHash: fidHash, policy: policy, now: now,
-                                    why: "its ticket expired or was voided before enroll.complete")
+                        try EnrollmentService.abandon(
+                            conn, env: env, ticketHash: ticketHash, ticket: ticket, facialID: facialID, fidHash: fidHash,
+                            reason: "enrollment_not_completed", why: "its ticket expired or was voided before enroll.complete", policy: policy,
+                            now: now, caller: .system)
                     {
                         // Made under a ticket fioguard issued that can no longer be completed: the
                         // subject's, and deleted, like a refused completion.
                         action = "enrolled under an expired or voided ticket; deletion queued"
-                    } else if payloadTicket == nil, let until = try conn.lastOpenTicketExpiry(at: ts) {
+                    } else if payloadTicket == nil, let until = try conn.lastOpenTicketExpiry(at: ts - Self.holdGraceSeconds) {
                         // No payload (lower FACEIO plans send none): this may be an enrollment whose
                         // enroll.complete has not arrived yet. It can arrive until the last open
-                        // ticket expires; flagging it now would delete a legitimate enrollment.
+                        // ticket expires (and a little after, see holdGraceSeconds); flagging it
+                        // now would delete a legitimate enrollment.
                         action = "held until \(Timestamp(secondsSinceEpoch: until).rfc3339): no ticket in the payload; flagged unless enroll.complete claims it"
                         if try conn.holdEnrollment(fidHash: fidHash, facialID: facialID, ticketHash: nil, now: ts, decideAfter: until, action: action) {
                             try AuditTrail.append(
@@ -191,27 +198,9 @@ public struct WebhookService: Sendable {
         return action
     }
 
-    /// Records a Facial ID made under `ticket`, which can no longer be completed, for the
-    /// ticket's subject and queues its deletion (`EnrollmentService.recordForDeletion`), with an
-    /// `enroll.abandoned` audit entry. False when the ticket already has a Facial ID.
-    func abandon(
-        _ conn: Connection, ticketHash: String, ticket: TicketRow, facialID: String, fidHash: String, policy: Policy, now: Timestamp,
-        why: String
-    ) throws -> Bool {
-        guard let subject = try conn.subject(id: ticket.subjectID),
-            try EnrollmentService.recordForDeletion(
-                conn, ticketHash: ticketHash, ticket: ticket, subject: subject, facialID: facialID, fidHash: fidHash,
-                reason: "enrollment_not_completed", policy: policy, now: now)
-        else { return false }
-        try AuditTrail.append(
-            conn, at: now.secondsSinceEpoch, action: "enroll.abandoned", subjectRef: subject.pseudonym, caller: .system,
-            details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(ticket.decisionID),
-                      "why": .string(why), "deletionQueued": .bool(true)])
-        return true
-    }
-
-    /// How long after its ticket expired a held enrollment is decided: an `enroll.complete` that
-    /// arrived in time (its time is taken before it waits for the writer) may still be queued.
+    /// How long after its ticket expired an enrollment a webhook reported is decided: an
+    /// `enroll.complete` that arrived in time (its time is taken before it waits for the writer)
+    /// may still be queued.
     public static let holdGraceSeconds: Int64 = 5
 
     /// Decides the enrollments held for want of a ticket once `enroll.complete` can no longer
@@ -228,13 +217,14 @@ public struct WebhookService: Sendable {
             for held in due {
                 // Claimed meanwhile (enroll.complete releases holds; this is a second safeguard).
                 if try conn.facialID(hash: held.fidHash) != nil {
-                    try conn.releaseHeldEnrollment(fidHash: held.fidHash)
+                    try conn.resolveUnauthorizedEnrollment(fidHash: held.fidHash)
                     continue
                 }
                 if let ticketHash = held.ticketHash, let ticket = try conn.ticket(hash: ticketHash), ticket.consumedBy == nil,
-                    try abandon(
-                        conn, ticketHash: ticketHash, ticket: ticket, facialID: held.facialID, fidHash: held.fidHash, policy: policy,
-                        now: now, why: "enroll.complete did not come before its ticket expired")
+                    try EnrollmentService.abandon(
+                        conn, env: env, ticketHash: ticketHash, ticket: ticket, facialID: held.facialID, fidHash: held.fidHash,
+                        reason: "enrollment_not_completed", why: "enroll.complete did not come before its ticket expired", policy: policy,
+                        now: now, caller: .system)
                 {
                     continue
                 }

@@ -21,7 +21,7 @@ struct TicketRecordsTests {
             #expect(try await db.read { try $0.ticket(hash: "t-held") } != nil, "its hold is not decided yet")
             #expect(try await db.read { try $0.ticket(hash: "t-new") } != nil)
             // Once the hold is over, its ticket goes too.
-            try await db.write { try $0.releaseHeldEnrollment(fidHash: "h-fid") }
+            try await db.write { try $0.resolveUnauthorizedEnrollment(fidHash: "h-fid") }
             #expect(try await db.write { try $0.purgeTickets(expiredBefore: 5_000, limit: 100) } == 1)
             #expect(try await db.read { try $0.ticket(hash: "t-held") } == nil)
             await db.close()

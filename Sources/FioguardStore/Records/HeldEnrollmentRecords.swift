@@ -31,10 +31,25 @@ extension Connection {
             .map { ($0.int(0), $0.text(1) ?? "") }
     }
 
-    /// `enroll.complete` recorded this Facial ID: a hold on it is over. True when there was one.
+    /// This Facial ID is now recorded for a subject (`enroll.complete`, or a ticket's Facial ID
+    /// deleted): whatever a webhook left for it is over, a hold or a flag. True when it was a
+    /// flag (reported as unauthorized until now).
     @discardableResult
-    public func releaseHeldEnrollment(fidHash: String) throws(StoreError) -> Bool {
-        try run("DELETE FROM unauthorized_enrollments WHERE fid_hash = ? AND decide_after IS NOT NULL", [.text(fidHash)]) == 1
+    public func resolveUnauthorizedEnrollment(fidHash: String) throws(StoreError) -> Bool {
+        guard let earlier = try unauthorizedEnrollment(fidHash: fidHash) else { return false }
+        try run("DELETE FROM unauthorized_enrollments WHERE fid_hash = ?", [.text(fidHash)])
+        return earlier.decideAfter == nil
+    }
+
+    /// Held enrollments whose payload ticket is one of this subject's.
+    public func heldEnrollments(ticketsOfSubject subjectID: Int64) throws(StoreError) -> [HeldEnrollmentRow] {
+        try query(
+            """
+            SELECT fid_hash, facial_id, ticket_hash, received_at, decide_after FROM unauthorized_enrollments
+            WHERE decide_after IS NOT NULL AND ticket_hash IN (SELECT ticket_hash FROM tickets WHERE subject_id = ?)
+            """,
+            [.int(subjectID)]
+        ).map(HeldEnrollmentRow.init)
     }
 
     /// Held enrollments whose `decide_after` is at or before `cutoff`, oldest first.
@@ -45,9 +60,7 @@ extension Connection {
             WHERE decide_after IS NOT NULL AND decide_after <= ? ORDER BY decide_after LIMIT ?
             """,
             [.int(cutoff), .int(Int64(limit))]
-        ).map {
-            HeldEnrollmentRow(fidHash: $0.text(0)!, facialID: $0.text(1) ?? "", ticketHash: $0.text(2), receivedAt: $0.int(3)!, decideAfter: $0.int(4)!)
-        }
+        ).map(HeldEnrollmentRow.init)
     }
 
     /// A held enrollment judged unauthorized: it stays, flagged, without its raw Facial ID (a
@@ -66,5 +79,11 @@ extension Connection {
     /// `enroll.complete` may yet claim an enrollment.
     public func lastOpenTicketExpiry(at now: Int64) throws(StoreError) -> Int64? {
         try queryOne("SELECT max(expires_at) FROM tickets WHERE expires_at > ? AND consumed_at IS NULL", [.int(now)])?.int(0)
+    }
+}
+
+extension HeldEnrollmentRow {
+    init(_ r: Row) {
+        self.init(fidHash: r.text(0)!, facialID: r.text(1) ?? "", ticketHash: r.text(2), receivedAt: r.int(3)!, decideAfter: r.int(4)!)
     }
 }
