@@ -27,14 +27,24 @@ public enum DescriptorLimit {
 
     /// Applies `plan` to this process. Logs what it did, and a warning when the hard limit is too low.
     public static func ensure(connections: Int, logger: Logger) {
+        #if canImport(Glibc)
+        let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        guard getrlimit(resource, &limit) == 0 else { return }
         let (raiseTo, shortBy) = plan(soft: UInt64(limit.rlim_cur), hard: UInt64(limit.rlim_max), connections: connections)
         if let raiseTo {
             let old = limit.rlim_cur
             limit.rlim_cur = rlim_t(raiseTo)
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            if setrlimit(resource, &limit) == 0 {
                 logger.info("raised the open-file limit", metadata: ["from": "\(old)", "to": "\(raiseTo)"])
+            } else {
+                logger.warning(
+                    "could not raise the open-file limit; connections past it wait unanswered",
+                    metadata: ["limit": "\(old)", "wanted": "\(raiseTo)", "errno": "\(errno)"])
+                limit.rlim_cur = old
             }
         }
         if let shortBy {
