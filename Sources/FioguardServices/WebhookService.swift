@@ -112,8 +112,18 @@ public struct WebhookService: Sendable {
                     action = "known enrollment"
                 } else if let earlier = try conn.unauthorizedEnrollment(fidHash: fidHash) {
                     // Another delivery (another body) of an enrollment already held or flagged:
-                    // it stays as it is, and is neither flagged nor audited twice.
-                    action = earlier.decideAfter != nil ? earlier.action : "already flagged: \(earlier.action)"
+                    // it stays as it is, and is neither flagged nor audited twice; unless it was
+                    // flagged and kept, and the policy now deletes unauthorized enrollments.
+                    if earlier.decideAfter == nil, earlier.facialRow == nil, policy.deleteUnauthorizedEnrollments {
+                        let row = try queueUnauthorizedDeletion(conn, facialID: facialID, fidHash: fidHash, at: ts)
+                        action = "flagged unauthorized enrollment; deletion queued"
+                        try conn.flagHeldEnrollment(fidHash: fidHash, facialRow: row, action: action)
+                        try AuditTrail.append(
+                            conn, at: ts, action: "enrollment.unauthorized", subjectRef: nil, caller: .system,
+                            details: ["facialRef": .string(facialRef), "action": .string(action), "redelivered": true])
+                    } else {
+                        action = earlier.decideAfter != nil ? earlier.action : "already flagged: \(earlier.action)"
+                    }
                 } else {
                     let ticketHash = payloadTicket.map(Hex.sha256)
                     let ticket = try ticketHash.flatMap { try conn.ticket(hash: $0) }
@@ -176,12 +186,7 @@ public struct WebhookService: Sendable {
         var facialRow: Int64?
         let action: String
         if policy.deleteUnauthorizedEnrollments {
-            let owner = try conn.unownedSubject(now: ts)
-            let id = try conn.insertFacialID(
-                facialID: facialID, hash: fidHash, subjectID: owner, enrolledAt: ts, retainUntil: ts,
-                retainRule: "enrollment.deleteUnauthorized", country: "ZZ", region: nil)
-            _ = try conn.tombstoneFacialID(row: id, reason: "unauthorized_enrollment", now: ts, notBefore: ts)
-            facialRow = id
+            facialRow = try queueUnauthorizedDeletion(conn, facialID: facialID, fidHash: fidHash, at: ts)
             action = "flagged unauthorized enrollment; deletion queued"
         } else {
             action = "flagged unauthorized enrollment"
@@ -196,6 +201,17 @@ public struct WebhookService: Sendable {
         try AuditTrail.append(
             conn, at: ts, action: "enrollment.unauthorized", subjectRef: nil, caller: .system, details: .object(JSONObject(details)))
         return action
+    }
+
+    /// Records an unauthorized enrollment's Facial ID for the placeholder owner and queues its
+    /// deletion at once. Returns its row.
+    func queueUnauthorizedDeletion(_ conn: Connection, facialID: String, fidHash: String, at ts: Int64) throws -> Int64 {
+        let owner = try conn.unownedSubject(now: ts)
+        let id = try conn.insertFacialID(
+            facialID: facialID, hash: fidHash, subjectID: owner, enrolledAt: ts, retainUntil: ts,
+            retainRule: "enrollment.deleteUnauthorized", country: "ZZ", region: nil)
+        _ = try conn.tombstoneFacialID(row: id, reason: "unauthorized_enrollment", now: ts, notBefore: ts)
+        return id
     }
 
     /// How long after its ticket expired an enrollment a webhook reported is decided: an

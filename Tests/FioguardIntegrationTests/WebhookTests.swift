@@ -501,4 +501,25 @@ struct WebhookTests {
             try await FIO.waitUntil("deleted at FACEIO") { fake.successCount(fid) == 1 }
         }
     }
+
+    @Test("a flagged enrollment kept by the policy is deleted when the policy changes and FACEIO delivers it again")
+    func keptFlagDeletedAfterPolicyChange() async throws {
+        try await FIO.withServer(token: .file(FIO.webhookToken), policy: FIO.policy(deleteUnauthorized: false)) { server, fake, client in
+            let fid = "fid-rogue-kept-then-deleted"
+            let first = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid))
+            #expect(first["action"]?.stringValue == "flagged unauthorized enrollment")
+            let kept = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, timestamp: 2))
+            #expect(kept["action"]?.stringValue == "already flagged: flagged unauthorized enrollment", "\(kept)")
+
+            try FIO.policy(deleteUnauthorized: true).write(toFile: server.policyPath, atomically: true, encoding: .utf8)
+            _ = try await client.call("policy.reload")
+            let again = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, timestamp: 3))
+            #expect(again["action"]?.stringValue == "flagged unauthorized enrollment; deletion queued", "\(again)")
+            try await FIO.waitUntil("deleted at FACEIO") { fake.successCount(fid) == 1 }
+            #expect(try await FIO.health(client)["faceio"]?["unauthorizedEnrollments"]?.intValue == 1)
+            let later = try await FIO.ingest(client, FIO.webhookBody(event: "enroll", facialId: fid, timestamp: 4))
+            #expect(later["action"]?.stringValue == "known enrollment")
+            #expect(try await FIO.auditActions(client).filter { $0 == "enrollment.unauthorized" }.count == 2)
+        }
+    }
 }

@@ -25,10 +25,10 @@ extension Connection {
     }
 
     /// What an earlier `enroll` webhook left for this Facial ID: nil, or whether it is still held
-    /// (and until when) and the action recorded.
-    public func unauthorizedEnrollment(fidHash: String) throws(StoreError) -> (decideAfter: Int64?, action: String)? {
-        try queryOne("SELECT decide_after, action FROM unauthorized_enrollments WHERE fid_hash = ?", [.text(fidHash)])
-            .map { ($0.int(0), $0.text(1) ?? "") }
+    /// (and until when), the action recorded, and the Facial ID row queued for deletion, if any.
+    public func unauthorizedEnrollment(fidHash: String) throws(StoreError) -> (decideAfter: Int64?, action: String, facialRow: Int64?)? {
+        try queryOne("SELECT decide_after, action, facial_row FROM unauthorized_enrollments WHERE fid_hash = ?", [.text(fidHash)])
+            .map { ($0.int(0), $0.text(1) ?? "", $0.int(2)) }
     }
 
     /// This Facial ID is now recorded for a subject (`enroll.complete`, or a ticket's Facial ID
@@ -63,8 +63,8 @@ extension Connection {
         ).map(HeldEnrollmentRow.init)
     }
 
-    /// A held enrollment judged unauthorized: it stays, flagged, without its raw Facial ID (a
-    /// deletion's outbox job has its own copy).
+    /// A held enrollment judged unauthorized, or a flagged one whose deletion is queued later: it
+    /// stays, flagged, without its raw Facial ID (a deletion's outbox job has its own copy).
     public func flagHeldEnrollment(fidHash: String, facialRow: Int64?, action: String) throws(StoreError) {
         try run(
             "UPDATE unauthorized_enrollments SET facial_row = ?, action = ?, facial_id = NULL, ticket_hash = NULL, decide_after = NULL WHERE fid_hash = ?",
