@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "FioguardJSONTests", dependencies: ["FioguardJSON"], swiftSettings: strict),
         .testTarget(name: "FioguardPolicyTests", dependencies: ["FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
         .testTarget(name: "FioguardStoreTests", dependencies: ["FioguardStore", "FioguardTesting", "CSQLite"], swiftSettings: strict),
-        .testTarget(name: "FioguardRPCTests", dependencies: ["FioguardRPC", "FioguardJSON"], swiftSettings: strict),
+        .testTarget(name: "FioguardRPCTests", dependencies: ["FioguardRPC", "FioguardJSON", "FioguardTesting"], swiftSettings: strict),
         .testTarget(
             name: "FioguardTransportTests",
             dependencies: ["FioguardTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],

@@ -135,6 +135,12 @@ public struct RPCDispatcher: Sendable {
 
         let outcome: Result<JSON, RPCError>
         if let refusal {
+            if isNotification {
+                // Nobody will hear of it otherwise: the notification gets no answer.
+                logger.warning(
+                    "a notification past the batch's answer limit was not executed",
+                    metadata: ["rpc.method": "\(call.method.name)", "connection": "\(connectionID)"])
+            }
             outcome = .failure(refusal)
         } else if call.method.requiresAdmin, let admins = configuration.adminUIDs, !(peer.uid.map(admins.contains) ?? false) {
             outcome = .failure(.domain(.forbidden, "method \(call.method.name) is reserved to administrators"))

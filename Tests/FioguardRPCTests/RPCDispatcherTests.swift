@@ -1,5 +1,6 @@
 import FioguardJSON
 import FioguardRPC
+import FioguardTesting
 import Testing
 
 /// Checks the shape every error response must have and returns its error object.
@@ -377,7 +378,8 @@ func expectResult(_ response: JSON?, id: JSON = 1, sourceLocation: SourceLocatio
     }
 
     @Test func batchAnswersAreBoundedAndCallsPastTheBoundAreNotExecuted() async throws {
-        let h = Harness { $0.maxBatchAnswerBytes = 200 }
+        let log = LogRecords()
+        let h = Harness(logger: log.logger()) { $0.maxBatchAnswerBytes = 200 }
         let big = String(repeating: "x", count: 300)
         let batch: JSON = [
             request("echo", params: ["tag": "small"], id: 1),
@@ -396,6 +398,10 @@ func expectResult(_ response: JSON?, id: JSON = 1, sourceLocation: SourceLocatio
         expectError(r[3], code: -32600, reason: "INVALID_REQUEST", id: 5)
         expectError(r[4], code: -32008, reason: "RATE_LIMITED", id: "six")
         #expect(h.recorder.all == ["echo:small", "echo:\(big)"])
+        // The dropped notification is logged, since it gets no answer.
+        let dropped = log.all.filter { $0.level == .warning && $0.message.contains("notification") }
+        #expect(dropped.count == 1, "\(log.all)")
+        #expect(dropped.first?.metadata["rpc.method"] == "echo")
 
         // Under the bound, every call runs.
         let roomy = Harness()

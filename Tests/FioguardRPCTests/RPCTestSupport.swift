@@ -61,10 +61,10 @@ struct Harness {
     let recorder = Recorder()
     let dispatcher: RPCDispatcher
 
-    init(configure: (inout RPCConfiguration) -> Void = { _ in }) {
+    init(logger: Logger = quiet, configure: (inout RPCConfiguration) -> Void = { _ in }) {
         var configuration = RPCConfiguration()
         configure(&configuration)
-        dispatcher = RPCDispatcher(table: makeTable(recorder), configuration: configuration, logger: quiet)
+        dispatcher = RPCDispatcher(table: makeTable(recorder), configuration: configuration, logger: logger)
     }
 
     /// The response to one line of raw bytes, as the transport would get it.

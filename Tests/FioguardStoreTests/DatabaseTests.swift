@@ -6,7 +6,6 @@ import Darwin
 @testable import FioguardStore
 import FioguardTesting
 import Logging
-import Synchronization
 import Testing
 
 @Suite("Database")
@@ -71,7 +70,7 @@ struct DatabaseTests {
             close(fd)
             #expect(chmod(path, mode) == 0)
             let records = LogRecords()
-            Database.createOwnerOnly(path, logger: Logger(label: "test") { _ in RecordingLogHandler(records) })
+            Database.createOwnerOnly(path, logger: records.logger())
             let warnings = records.all.filter { $0.level == .warning }
             #expect(warnings.count == (warned ? 1 : 0), "\(records.all)")
             if warned {
@@ -495,37 +494,5 @@ struct DatabaseTests {
     private func fileSize(_ path: String) -> Int? {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_size) : nil
-    }
-}
-
-/// Log lines a test can read back.
-final class LogRecords: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    private let records = Mutex<[Record]>([])
-    func append(_ r: Record) { records.withLock { $0.append(r) } }
-    var all: [Record] { records.withLock { $0 } }
-}
-
-struct RecordingLogHandler: LogHandler {
-    let records: LogRecords
-    var logLevel: Logger.Level = .trace
-    var metadata: Logger.Metadata = [:]
-
-    init(_ records: LogRecords) { self.records = records }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var all = metadata
-        if let extra = event.metadata { all.merge(extra) { $1 } }
-        records.append(.init(level: event.level, message: "\(event.message)", metadata: all.mapValues { "\($0)" }))
     }
 }
