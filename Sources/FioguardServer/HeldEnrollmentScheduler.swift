@@ -14,13 +14,8 @@ struct HeldEnrollmentScheduler: Service {
     let logger: Logger
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                while try await webhooks.decideHeldEnrollments(limit: 200) == 200 {}
-            } catch {
-                logger.error("deciding held enrollments failed", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(Self.interval(policy.current))) }
+        await Rounds.run(every: { Self.interval(policy.current) }, logger: logger, failure: "deciding held enrollments failed") {
+            while try await webhooks.decideHeldEnrollments(limit: 200) == 200 {}
         }
     }
 
