@@ -117,7 +117,7 @@ public struct WebhookService: Sendable {
                     if earlier.decideAfter == nil, earlier.facialRow == nil, policy.deleteUnauthorizedEnrollments {
                         let row = try queueUnauthorizedDeletion(conn, facialID: facialID, fidHash: fidHash, at: ts)
                         action = "flagged unauthorized enrollment; deletion queued"
-                        try conn.flagHeldEnrollment(fidHash: fidHash, facialRow: row, action: action)
+                        try conn.markEnrollmentFlagged(fidHash: fidHash, facialRow: row, action: action)
                         try AuditTrail.append(
                             conn, at: ts, action: "enrollment.unauthorized", subjectRef: nil, caller: .system,
                             details: ["facialRef": .string(facialRef), "action": .string(action), "redelivered": true])
@@ -192,7 +192,7 @@ public struct WebhookService: Sendable {
             action = "flagged unauthorized enrollment"
         }
         if heldSince != nil {
-            try conn.flagHeldEnrollment(fidHash: fidHash, facialRow: facialRow, action: action)
+            try conn.markEnrollmentFlagged(fidHash: fidHash, facialRow: facialRow, action: action)
         } else {
             try conn.recordUnauthorizedEnrollment(fidHash: fidHash, facialRow: facialRow, now: ts, action: action)
         }

@@ -65,7 +65,7 @@ extension Connection {
 
     /// A held enrollment judged unauthorized, or a flagged one whose deletion is queued later: it
     /// stays, flagged, without its raw Facial ID (a deletion's outbox job has its own copy).
-    public func flagHeldEnrollment(fidHash: String, facialRow: Int64?, action: String) throws(StoreError) {
+    public func markEnrollmentFlagged(fidHash: String, facialRow: Int64?, action: String) throws(StoreError) {
         try run(
             "UPDATE unauthorized_enrollments SET facial_row = ?, action = ?, facial_id = NULL, ticket_hash = NULL, decide_after = NULL WHERE fid_hash = ?",
             [facialRow.map(SQLValue.int) ?? .null, .text(action), .text(fidHash)])
