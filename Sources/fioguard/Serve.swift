@@ -11,10 +11,10 @@ import Glibc
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve JSON-RPC 2.0 on a Unix domain socket.")
 
-    @Option(help: "Unix socket path (default: \(DefaultPaths.socket)).")
+    @Option(help: "Unix socket path; the default is $FIOGUARD_SOCKET, else one for root or for this user.")
     var socket: String = DefaultPaths.socket
 
-    @Option(help: "SQLite database file (default: \(DefaultPaths.database)).")
+    @Option(help: "SQLite database file; the default is $FIOGUARD_DATABASE, else one for root or for this user.")
     var database: String = DefaultPaths.database
 
     @Option(help: "Policy file (JSON, see proto-docs/policy.md); default: the built-in strict policy.")
