@@ -7,15 +7,24 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
 
     public let maxLineLength: Int
+    /// Told what the decoder holds and passes on (nil: not counted).
+    private let budget: ConnectionBudget?
     /// Bytes of the current partial line already searched for `\n` (avoids rescanning).
     private var scanned = 0
     private var discarding = false
 
-    public init(maxLineLength: Int) {
+    public init(maxLineLength: Int, budget: ConnectionBudget? = nil) {
         self.maxLineLength = maxLineLength
+        self.budget = budget
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let state = decodeLine(context: context, buffer: &buffer)
+        budget?.gathering(buffer.readableBytes)
+        return state
+    }
+
+    private mutating func decodeLine(context: ChannelHandlerContext, buffer: inout ByteBuffer) -> DecodingState {
         let view = buffer.readableBytesView
         let searchStart = view.startIndex + scanned
         guard let newline = view[searchStart...].firstIndex(of: UInt8(ascii: "\n")) else {
@@ -54,6 +63,8 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
         if line.readableBytesView.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
             return .continue
         }
+        // Counted before it is passed on: the request loop may handle it (and say so) at once.
+        budget?.decoded(line.readableBytes, remaining: buffer.readableBytes)
         context.fireChannelRead(Self.wrapInboundOut(.line(line)))
         return .continue
     }
@@ -64,6 +75,7 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+        budget?.gathering(0)
         return .needMoreData
     }
 }

@@ -5,6 +5,9 @@ public struct TransportConfiguration: Sendable {
     public var socketMode: UInt32 = 0o660
     /// Longest accepted line in bytes (default 1 MiB).
     public var maxFrameLength: Int = 1 << 20
+    /// Request bytes held across all connections (partial lines and lines not yet handled)
+    /// before connections holding more than 64 KiB each stop being read (`InboundBudget`).
+    public var maxBufferedBytes: Int = 64 << 20
     /// A connection with no traffic either way for this long is closed.
     public var idleTimeoutSeconds: Int64 = 300
     /// Connections beyond this are told `UNAVAILABLE` and closed.

@@ -12,6 +12,8 @@ public final class UnixSocketServer: Sendable {
     private let handler: any FrameHandler
     private let group: any EventLoopGroup
     private let logger: Logger
+    /// The request bytes all connections may hold (`TransportConfiguration.maxBufferedBytes`).
+    public let inboundBudget: InboundBudget
     private let state = Mutex(State())
     private let readyContinuation: AsyncStream<Void>.Continuation
     /// Yields once the socket is bound and its mode set (tests and `make run` wait on it).
@@ -34,6 +36,8 @@ public final class UnixSocketServer: Sendable {
         self.handler = handler
         self.group = group
         self.logger = logger
+        self.inboundBudget = InboundBudget(
+            totalBytes: configuration.maxBufferedBytes, maxFrameLength: configuration.maxFrameLength)
         (self.ready, self.readyContinuation) = AsyncStream.makeStream(of: Void.self)
     }
 
@@ -47,6 +51,8 @@ public final class UnixSocketServer: Sendable {
         let peer: PeerCredentials.Value
         /// Marked by `serve` around each request, read by the connection's idle timer.
         let activity: ConnectionActivity
+        /// Told by `serve` of each line handled.
+        let budget: ConnectionBudget
     }
 
     /// Binds, serves until `beginShutdown()`, waits for in-flight requests, removes the socket.
@@ -56,6 +62,7 @@ public final class UnixSocketServer: Sendable {
         try SocketPath.prepare(path)
         let maxFrame = configuration.maxFrameLength
         let idle = configuration.idleTimeoutSeconds
+        let inboundBudget = self.inboundBudget
         let fd = try SocketPath.bindListening(path, mode: configuration.socketMode)
         let identity = SocketPath.identity(path)
         defer { SocketPath.remove(path, identity: identity) }
@@ -69,10 +76,12 @@ public final class UnixSocketServer: Sendable {
                     PeerCredentials.read(from: channel).flatMapThrowing { peer in
                         let sync = channel.pipeline.syncOperations
                         let activity = ConnectionActivity()
+                        let budget = inboundBudget.connection()
                         try sync.addHandler(IdleCloseHandler(timeout: .seconds(idle), activity: activity))
-                        try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame)))
+                        try sync.addHandler(InboundBudgetHandler(budget: budget))
+                        try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame, budget: budget)))
                         let async = try NIOAsyncChannel<Frame, Never>(wrappingChannelSynchronously: channel)
-                        return Accepted(channel: async, peer: peer, activity: activity)
+                        return Accepted(channel: async, peer: peer, activity: activity, budget: budget)
                     }
                 }
         } catch {
@@ -158,6 +167,7 @@ public final class UnixSocketServer: Sendable {
                     accepted.activity.begin()
                     let answer = await handler.handle(frame, connection: info)
                     accepted.activity.end()
+                    if case .line(let bytes) = frame { accepted.budget.handled(bytes.readableBytes) }
                     if let response = answer {
                         let promise = raw.eventLoop.makePromise(of: Void.self)
                         raw.writeAndFlush(line(response, allocator: raw.allocator), promise: promise)

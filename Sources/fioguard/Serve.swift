@@ -58,6 +58,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-frame-bytes"), help: "Longest accepted request line in bytes.")
     var maxFrameBytes: Int = 1 << 20
 
+    @Option(
+        name: .customLong("max-buffered-bytes"),
+        help: "Request bytes held across all connections before those holding over 64 KiB each wait.")
+    var maxBufferedBytes: Int = 64 << 20
+
     @Option(name: .customLong("max-connections"), help: "Concurrent connections allowed.")
     var maxConnections: Int = 1024
 
@@ -73,6 +78,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         guard maxFrameBytes >= 1024 else { throw ValidationError("--max-frame-bytes: at least 1024") }
+        guard maxBufferedBytes >= maxFrameBytes + 2 else {
+            throw ValidationError("--max-buffered-bytes: at least --max-frame-bytes + 2 (one line and its \\r\\n)")
+        }
         guard maxConnections >= 1 else { throw ValidationError("--max-connections: at least 1") }
         guard faceioRetryBase > 0, faceioRetryCap >= faceioRetryBase else {
             throw ValidationError("--faceio-retry-base must be > 0 and --faceio-retry-cap at least as large")
@@ -108,6 +116,7 @@ struct Serve: AsyncParsableCommand {
         config.transport.socketMode = UInt32(socketMode, radix: 8) ?? 0o660
         config.transport.allowedUIDs = Set(allowUID)
         config.transport.maxFrameLength = maxFrameBytes
+        config.transport.maxBufferedBytes = maxBufferedBytes
         config.transport.maxConnections = maxConnections
         config.transport.idleTimeoutSeconds = idleTimeout
         config.adminUIDs = adminUID.isEmpty ? nil : Set(adminUID)

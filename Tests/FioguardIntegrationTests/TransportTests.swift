@@ -425,6 +425,58 @@ struct TransportTests {
         await Spine.stop(server)
     }
 
+    /// The request bytes held across connections are bounded (`--max-buffered-bytes`): here one
+    /// line's worth, so while one connection gathers a large line, a second one sending a large
+    /// line is not read past its own 64 KiB allowance, small requests still flow, and the second
+    /// goes on once the first line is handled. The lines are far larger than the kernel's socket
+    /// buffers (about 200 KB), so a write that completes was read by the server.
+    @Test func largeLinesWaitForTheSharedBudgetAndSmallOnesDoNot() async throws {
+        let frame = 1 << 20
+        let server = try await LiveServer.started(arguments: [
+            "--max-frame-bytes", "\(frame)", "--max-buffered-bytes", "\(frame + 2)",
+        ])
+        func padded(id: Int, total: Int) -> [UInt8] {
+            let head = #"{"jsonrpc":"2.0","method":"system.ping","id":\#(id),"params":{"pad":""#
+            let tail = #""}}"#
+            return Array((head + String(repeating: "p", count: total - head.utf8.count - tail.utf8.count) + tail).utf8)
+        }
+        let size = 900_000
+        // A: all but the last byte of its line. That write completes only if the server reads it.
+        let a = try RawUnixSocket(connectingTo: server.socketPath)
+        let lineA = padded(id: 1, total: size)
+        try await a.writeAll(Array(lineA.dropLast()), timeout: .seconds(20))
+
+        // B: a whole line. Its write stalls: the server holds back reading it.
+        let b = try RawUnixSocket(connectingTo: server.socketPath)
+        var unsentB = ArraySlice(padded(id: 2, total: size) + [10])
+        var lastProgress = ContinuousClock.now
+        while !unsentB.isEmpty, ContinuousClock.now - lastProgress < .milliseconds(1500) {
+            let n = try b.writeSome(unsentB)
+            if n > 0 {
+                unsentB = unsentB.dropFirst(n)
+                lastProgress = .now
+            } else {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        #expect(!unsentB.isEmpty, "the server read a second large line while the first one held the budget")
+        #expect(try b.readAvailable() == [], "B was answered")
+
+        // Small requests are not held back.
+        try await Spine.expectHealthy(server)
+
+        // A completes its line and is answered; then B is read, and answered.
+        try await a.writeAll([lineA.last!, 10])
+        let answerA = try await a.readLine(timeout: Spine.lineTimeout).map { try JSON.parse($0) }
+        #expect(Spine.expectError(answerA, code: -32602, reason: "INVALID_PARAMS", id: 1)?["data"]?["field"] == "params.pad")
+        try await b.writeAll(Array(unsentB), timeout: .seconds(20))
+        let answerB = try await b.readLine(timeout: Spine.lineTimeout).map { try JSON.parse($0) }
+        #expect(Spine.expectError(answerB, code: -32602, reason: "INVALID_PARAMS", id: 2)?["data"]?["field"] == "params.pad")
+        a.closeNow()
+        b.closeNow()
+        await Spine.stop(server)
+    }
+
     @Test func idleConnectionsAreClosedAfterTheIdleTimeout() async throws {
         let server = try await LiveServer.started(arguments: ["--idle-timeout", "1"])
         let idle = try await server.connect()
