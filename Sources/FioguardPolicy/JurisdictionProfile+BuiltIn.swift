@@ -65,22 +65,22 @@ extension JurisdictionProfile {
                     "Age 18 is a policy choice: the statute sets no age; below it a legally authorized representative signs.",
                     "Electronic signature counts as a written release since the 2024-08-02 amendment.",
                     "A written public retention schedule must exist before collection (§15(a)).",
-                    "Revocation is treated as the purpose being satisfied: destroy promptly.",
+                    "Revocation is treated as the purpose being satisfied: destroy promptly (modelled as within one month, the longest reading, as the EU's \"without undue delay\").",
                     "No sale or profit from biometric data (§15(c)); private right of action (§20).",
                 ],
                 ageOfConsent: 18, guardianConsent: .required,
                 consentForm: "written release (electronic signature allowed) after written notice of collection, specific purpose and term",
-                affirmativeMethods: ["signature"], maxSinceLastInteraction: d("P3Y")),
+                affirmativeMethods: ["signature"], maxSinceLastInteraction: d("P3Y"), deleteAfterRevocation: d("P1M")),
             JurisdictionProfile(
                 code: "US-TX", name: "Texas (CUBI)",
                 citation: "Tex. Bus. & Com. Code §503.001 (statutes.capitol.texas.gov)",
                 effectiveFrom: "2009-09-01", needsVerification: true,
                 notes: [
-                    "Destroy within a reasonable time, at most one year after the purpose expires: modelled as one year since the last interaction.",
+                    "Destroy within a reasonable time, at most one year after the purpose expires: modelled as one year since the last interaction, and one year after consent is withdrawn (the purpose then expires).",
                     "Attorney General enforcement, up to $25,000 per violation [verify].",
                 ],
                 consentForm: "notice before capture and consent",
-                maxSinceLastInteraction: d("P1Y")),
+                maxSinceLastInteraction: d("P1Y"), deleteAfterRevocation: d("P1Y")),
             JurisdictionProfile(
                 code: "US-WA", name: "Washington (My Health My Data Act)",
                 citation: "RCW 19.373",
@@ -132,10 +132,12 @@ extension JurisdictionProfile {
                 effectiveFrom: "2021-11-01",
                 notes: [
                     "Guardian consent below 14.",
-                    "From 2025-06-01 a non-facial alternative must be offered; delete on withdrawal on own initiative.",
+                    "From 2025-06-01 a non-facial alternative must be offered.",
+                    "Delete on withdrawal on the handler's own initiative (Art. 47); no period is set: modelled as within one month.",
                 ],
                 ageOfConsent: 14, guardianConsent: .required,
-                consentForm: "separate consent (written where required)"),
+                consentForm: "separate consent (written where required)",
+                deleteAfterRevocation: d("P1M")),
         ]
         for n in nationalAges {
             all.append(

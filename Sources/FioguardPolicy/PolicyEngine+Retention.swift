@@ -29,6 +29,14 @@ extension PolicyEngine {
         return RetentionDeadline(retainUntil: best.deadline, rule: "retention.deleteAfterRevocation", profile: best.source.profile)
     }
 
+    /// How long a Facial ID may be kept once consent is revoked: the shortest of
+    /// `retention.deleteAfterRevocation` and the profiles' caps (`.zero`: at once). Counts every
+    /// profile, in force or not, as `revocationDeadline` does.
+    public static func revocationDelay(jurisdiction: Jurisdiction, policy: Policy) -> ISODuration {
+        let rules = ApplicableRules(policy: policy, jurisdictions: [jurisdiction], now: nil)
+        return ApplicableRules.shortest(rules.deleteAfterRevocation)!.value
+    }
+
     /// When a consent lapses: `consent.validFor` (and any profile's `consent.validFor`) after
     /// `recordedAt`, earliest wins; `nil` when nothing sets a validity (no expiry).
     public static func consentExpiry(recordedAt: Timestamp, jurisdiction: Jurisdiction, policy: Policy) -> Timestamp? {

@@ -1,6 +1,7 @@
 public import FioguardJSON
 public import FioguardPolicy
 import FioguardStore
+import Synchronization
 
 /// What `consent.record` asks for, already type-checked by the Methods layer.
 public struct ConsentRequest: Sendable {
@@ -102,7 +103,9 @@ public struct ConsentService: Sendable {
         let consentID = Identifiers.consent()
         // Encoded once: stored in consent_personal and sent in the answer as the same bytes.
         let receipt = JSON.encoded(EncodedJSON(
-            Self.receipt(request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller)))
+            Self.receipt(
+                request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller,
+                deletesWithin: PolicyEngine.revocationDelay(jurisdiction: jurisdiction, policy: policy))))
         let deniedDetails = decision.allow ? "" : JSON.object(JSONObject([
             ("decisionId", .string(decision.decisionId)), ("policyVersion", .string(decision.policyVersion)),
             ("failed", .strings(decision.reasons.filter { !$0.passed }.map(\.code))),
@@ -185,7 +188,8 @@ public struct ConsentService: Sendable {
 
     /// A consent receipt: who, what, which notice, how, where, when, jurisdiction, how to withdraw.
     static func receipt(
-        _ r: ConsentRequest, consentID: String, now: Timestamp, expiresAt: Timestamp?, decision: Decision, caller: Caller
+        _ r: ConsentRequest, consentID: String, now: Timestamp, expiresAt: Timestamp?, decision: Decision, caller: Caller,
+        deletesWithin: ISODuration
     ) -> JSON {
         var guardian: JSON = .null
         if let g = r.guardian {
@@ -207,7 +211,7 @@ public struct ConsentService: Sendable {
             "policyVersion": .string(decision.policyVersion),
             "decisionId": .string(decision.decisionId),
             "recordedBy": .string(caller.description),
-            "withdrawal": Self.withdrawal,
+            "withdrawal": Self.withdrawal(deletesWithin: deletesWithin),
         ]
     }
 
@@ -215,12 +219,22 @@ public struct ConsentService: Sendable {
     // bytes, and jansson spends about 70 instructions on each byte of a string it encodes.
     static let receiptVersion = JSON.encoded(EncodedJSON("fioguard-consent-receipt/1"))
     static let dataCategory = JSON.encoded(EncodedJSON("biometric: facial template held by FACEIO, referenced by a Facial ID"))
-    static let withdrawal = JSON.encoded(EncodedJSON([
-        "method": "consent.revoke",
-        "effect": "revoking 'authentication' deletes every Facial ID of the subject at FACEIO at once",
-        "deleteFacialId": "facialId.delete",
-        "eraseAccount": "subject.erase",
-    ]))
+    /// How to withdraw, and by when withdrawing deletes the Facial IDs: one encoding per deadline
+    /// (the policy's `retention.deleteAfterRevocation` or a profile's cap, so only a few).
+    static func withdrawal(deletesWithin delay: ISODuration) -> JSON {
+        if let known = withdrawals.withLock({ $0[delay] }) { return known }
+        let when = delay == .zero ? "at once" : "within \(delay.plainText)"
+        let encoded = JSON.encoded(EncodedJSON([
+            "method": "consent.revoke",
+            "effect": .string("revoking 'authentication' deletes every Facial ID of the subject at FACEIO \(when)"),
+            "deleteFacialId": "facialId.delete",
+            "eraseAccount": "subject.erase",
+        ]))
+        withdrawals.withLock { $0[delay] = encoded }
+        return encoded
+    }
+
+    private static let withdrawals = Mutex<[ISODuration: JSON]>([:])
 
     // MARK: revoke
 

@@ -81,8 +81,14 @@ public struct FacialIDService: Sendable {
     /// How the subject can act on their data, and the retention rule that applies (duty D13).
     static func rights(policy: Policy, jurisdiction: Jurisdiction?, now: Timestamp) -> JSON {
         let disclosure = PolicyEngine.disclosure(jurisdiction: jurisdiction, locale: nil, policy: policy, at: now)
+        let afterRevocation = disclosure["retention"]?["afterRevocation"]?["duration"]?.stringValue
+            .flatMap(ISODuration.init(iso8601:)) ?? .zero
         return [
-            "revokeConsent": ["method": "consent.revoke", "effect": "deletes every Facial ID at once"],
+            "revokeConsent": [
+                "method": "consent.revoke",
+                "effect": .string(
+                    "deletes every Facial ID " + (afterRevocation == .zero ? "at once" : "within \(afterRevocation.plainText)")),
+            ],
             "deleteFacialId": ["method": "facialId.delete", "requires": "confirm: true"],
             "eraseAccount": ["method": "subject.erase", "effect": "revokes all consent and deletes every Facial ID now, whatever the retention period"],
             // The schedule that applies; the per-profile sources stay in `policy.disclosure`.

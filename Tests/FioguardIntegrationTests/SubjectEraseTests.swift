@@ -83,6 +83,27 @@ struct SubjectEraseTests {
         }
     }
 
+    /// D3, D13: what the receipt and `facialId.show` tell the user about withdrawing follows the
+    /// policy's delay (capped by the profiles), as `policy.disclosure` does: not "at once" when
+    /// the deletion waits.
+    @Test("the receipt and facialId.show say by when a withdrawal deletes", arguments: ["PT0S", "P10D", "P90D"])
+    func withdrawalTextsFollowTheDelay(delay: String) async throws {
+        let policy = Lifecycle.policy(retention: #"{"deleteAfterRevocation": "\#(delay)"}"#)
+        let expected = ["PT0S": "at once", "P10D": "within 10 days", "P90D": "within 1 month"][delay]!  // DE: the EU profile's P1M
+        try await Lifecycle.withServer(policy: policy) { _, client in
+            let recorded = try await Lifecycle.recordConsent(client, subject: "told")
+            #expect(
+                recorded["receipt"]?["withdrawal"]?["effect"]?.stringValue
+                    == "revoking 'authentication' deletes every Facial ID of the subject at FACEIO \(expected)", "\(recorded)")
+            let (_, ticket) = try await Lifecycle.authorize(client, subject: "told")
+            _ = try await client.call("enroll.complete", ["ticket": .string(ticket), "facialId": "fid-told"])
+            let shown = try await client.call("facialId.show", ["subject": "told"])
+            #expect(shown["rights"]?["revokeConsent"]?["effect"]?.stringValue == "deletes every Facial ID \(expected)", "\(shown)")
+            let disclosure = try await client.call("policy.disclosure", ["country": "DE"])
+            #expect(disclosure["howToRevoke"]?.stringValue?.hasSuffix("deletes your Facial ID \(expected).") == true, "\(disclosure)")
+        }
+    }
+
     /// D18: account deletion deletes at once, even a deletion a revocation had put off; a user's
     /// own delete acts at once too.
     @Test("subject.erase and facialId.delete make a deletion put off by a revocation due now", arguments: ["subject.erase", "facialId.delete"])

@@ -85,6 +85,21 @@ struct PolicyEngineRetentionTests {
         #expect(eu.profile == "EU")
     }
 
+    /// biometric-law.md: Illinois treats withdrawal as the purpose satisfied (destroy promptly),
+    /// Texas allows at most a year once the purpose expires, China deletes on withdrawal on its
+    /// own initiative. A policy that waits longer is capped there too.
+    @Test(arguments: [
+        ("US-IL", "P1M", "US-IL"), ("US-TX", "P1Y", "US-TX"), ("CN", "P1M", "CN"), ("US-CA", "P45D", "US-CA"),
+        ("DE", "P1M", "EU"), ("US", "P2Y", nil), ("JP", "P2Y", nil),
+    ] as [(String, String, String?)])
+    func revocationDelayIsCappedWhereTheLawSetsADeadline(place: String, delay: String, profile: String?) {
+        let lax = Fixture.policy(#""retention":{"maxSinceEnrollment":"P3Y","deleteAfterRevocation":"P2Y"}"#)
+        #expect(PolicyEngine.revocationDelay(jurisdiction: Fixture.place(place), policy: lax).iso8601 == delay)
+        let at = Fixture.ts("2026-05-01T00:00:00Z")
+        #expect(PolicyEngine.revocationDeadline(revokedAt: at, jurisdiction: Fixture.place(place), policy: lax).profile == profile)
+        #expect(PolicyEngine.revocationDelay(jurisdiction: Fixture.place(place), policy: Fixture.policy()) == .zero)
+    }
+
     @Test func consentExpiry() {
         let at = Fixture.ts("2026-01-31T00:00:00Z")
         #expect(PolicyEngine.consentExpiry(recordedAt: at, jurisdiction: Fixture.place("DE"), policy: Fixture.policy()) == nil)
