@@ -65,6 +65,9 @@ extension PolicyEngine {
             + (afterRevocation.value == .zero ? " at once." : " within \(afterRevocation.value.plainText).")
         let howToDelete =
             "Delete your Facial ID at any time with one click after a confirmation. Deleting your account deletes every Facial ID immediately, whatever the retention period."
+        // D14: what is kept after erasure, and in what form.
+        let anonymization =
+            "Deleting your account deletes your user id, the personal details of your consents (receipts, guardian details, reasons you gave) and every Facial ID, here and at FACEIO. The append-only record of what you consented to, withdrew and had deleted is kept as proof that your choices were carried out, under a pseudonym (a keyed hash of your user id) instead of your id. No image or template of your face is kept with these records: FACEIO holds the facial template, referenced by a Facial ID."
         let rights: [JSON] = [
             right("access", "facialId.show", "See your Facial ID, when it was enrolled, when it will be deleted and which rule applies."),
             right("revoke", "consent.revoke", howToRevoke),
@@ -112,6 +115,7 @@ extension PolicyEngine {
                 ("rights", .array(rights)),
                 ("howToRevoke", .string(howToRevoke)),
                 ("howToDelete", .string(howToDelete)),
+                ("anonymization", .string(anonymization)),
                 ("profiles", .array(profiles)),
                 ("contact", policy.contact?.json ?? .null),
             ]))

@@ -19,6 +19,7 @@ struct PolicyEngineDisclosureTests {
         #expect(d["howToRevoke"]?.stringValue?.contains("deletes your Facial ID") == true)
         #expect(d["howToRevoke"]?.stringValue?.contains("consent.revoke") == false)  // plain language; methods are in `rights`
         #expect(d["howToDelete"]?.stringValue?.contains("confirm") == true)
+        #expect(d["anonymization"]?.stringValue?.contains("pseudonym") == true, "D14: what stays after erasure, and how")
         #expect(d["profiles"]?.arrayValue?.compactMap { $0["code"]?.stringValue } == ["EU", "DE"])
         let schedule = try #require(d["retention"]?["schedule"]?.arrayValue)
         #expect(schedule.compactMap { $0["rule"]?.stringValue } == ["retention.maxSinceEnrollment", "retention.maxSinceLastInteraction"])
