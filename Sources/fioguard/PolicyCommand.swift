@@ -40,12 +40,14 @@ struct PolicyCommand: ParsableCommand {
         func run() throws {
             let policyBytes: [UInt8]?
             let facts: [UInt8]
-            do {
-                policyBytes = file == "default" ? nil : try PolicySource.read(file)
-                facts = try PolicySource.read(input)
-            } catch {
+            // An unreadable policy is a bad policy (1), unreadable facts are bad facts (2).
+            do { policyBytes = file == "default" ? nil : try PolicySource.read(file) } catch {
                 print("\(error)")
-                throw ExitCode(2)
+                throw ExitCode(PolicyTool.exitBadPolicy)
+            }
+            do { facts = try PolicySource.read(input) } catch {
+                print("\(error)")
+                throw ExitCode(PolicyTool.exitBadFacts)
             }
             let (code, output) = PolicyTool.explain(policyBytes: policyBytes, factsBytes: facts)
             print(output)

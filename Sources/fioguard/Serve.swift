@@ -52,7 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("allow-uid"), help: "Only this uid may connect (repeatable).")
     var allowUID: [UInt32] = []
 
-    @Option(name: .customLong("admin-uid"), help: "Only this uid may call admin methods: sweep, audit, reload (repeatable).")
+    @Option(
+        name: .customLong("admin-uid"),
+        help: "Only this uid may call admin methods: sweep, audit, reload, deletion.list (repeatable; without it, any allowed peer may).")
     var adminUID: [UInt32] = []
 
     @Option(name: .customLong("max-frame-bytes"), help: "Longest accepted request line in bytes.")
@@ -88,6 +90,10 @@ struct Serve: AsyncParsableCommand {
         guard faceioRequestTimeout >= 1 else { throw ValidationError("--faceio-request-timeout: at least 1 second") }
         guard faceioMaxConcurrent >= 1, faceioRate > 0 else { throw ValidationError("--faceio-max-concurrent ≥ 1 and --faceio-rate > 0") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout: at least 1 second") }
+        // Checked here, while parsing, so an unreadable or empty file is a usage error of
+        // `fioguard serve`; `run()` reads them again.
+        _ = try secret(file: faceioKeyFile, flag: "--faceio-key-file", environment: "FIOGUARD_FACEIO_API_KEY")
+        _ = try secret(file: faceioWebhookTokenFile, flag: "--faceio-webhook-token-file", environment: "FIOGUARD_FACEIO_WEBHOOK_TOKEN")
     }
 
     func run() async throws {
@@ -135,7 +141,8 @@ struct Serve: AsyncParsableCommand {
     /// A secret from its file (first line, trimmed) or the environment. Never logged.
     private func secret(file: String?, flag: String, environment: String) throws -> String? {
         if let path = file {
-            let text = try SecretFile.read(path)
+            let text: String
+            do { text = try SecretFile.read(path) } catch { throw ValidationError("\(flag): \(error)") }
             guard !text.isEmpty else { throw ValidationError("\(flag): \(path) is empty") }
             return text
         }
@@ -150,7 +157,7 @@ struct Serve: AsyncParsableCommand {
 /// Reads a small secret file: first line, surrounding whitespace removed.
 enum SecretFile {
     static func read(_ path: String) throws -> String {
-        guard let f = fopen(path, "rb") else { throw ValidationError("cannot open \(path)") }
+        guard let f = fopen(path, "rb") else { throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { fclose(f) }
         var buf = [UInt8](repeating: 0, count: 4096)
         let n = fread(&buf, 1, buf.count, f)

@@ -38,5 +38,27 @@ import Testing
         #expect(deny.status == 3, "\(deny.output)")
         #expect(deny.output.contains("TRIGGER_NOT_USER_ACTION"), "\(deny.output)")
         #expect(garbage.status == 2, "\(garbage.output)")
+        // A file that cannot be read is bad input of its own kind: policy 1, facts 2.
+        let noPolicy = try await LiveServer.run(["policy", "explain", dir.file("nope.json"), "--input", dir.file("allow.json")])
+        #expect(noPolicy.status == 1, "\(noPolicy.output)")
+        let noFacts = try await LiveServer.run(["policy", "explain", dir.file("policy.json"), "--input", dir.file("nope.json")])
+        #expect(noFacts.status == 2, "\(noFacts.output)")
+    }
+
+    /// A secret file that cannot be used is a usage error of `serve` naming the flag, found
+    /// before anything starts.
+    @Test(arguments: ["--faceio-key-file", "--faceio-webhook-token-file"])
+    func anUnreadableOrEmptySecretFileIsAUsageErrorNamingTheFlag(flag: String) async throws {
+        let dir = try TemporaryDirectory(prefix: "fgsecret")
+        defer { dir.remove() }
+        try dir.write("empty", "\n")
+        let base = ["serve", "--socket", dir.file("s.sock"), "--database", dir.file("db.sqlite")]
+        for (file, why) in [(dir.file("missing"), "cannot open"), (dir.file("empty"), "is empty")] {
+            let r = try await LiveServer.run(base + [flag, file])
+            #expect(r.status == 64, "\(r.output)")
+            #expect(r.output.contains("\(flag): "), "\(r.output)")
+            #expect(r.output.contains(why), "\(r.output)")
+            #expect(r.output.contains("Usage: fioguard serve"), "\(r.output)")
+        }
     }
 }
