@@ -1,5 +1,5 @@
 /// A domain error reason of API.md: a stable UPPER_SNAKE name with one fixed JSON-RPC code in
-/// -32000…-32099. The table in `proto-docs/errors.md` and `openrpc.json` lists the same pairs.
+/// -32000…-32099. The error table in `proto-docs/README.md` and `openrpc.json` list the same pairs.
 public struct ErrorReason: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let code: Int
