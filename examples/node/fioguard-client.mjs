@@ -17,7 +17,21 @@
 
 import net from "node:net";
 
+/** The daemon's default socket when it runs as root (see defaultSocket). */
 export const DEFAULT_SOCKET = "/run/fioguard/fioguard.sock";
+
+/**
+ * The socket `fioguard serve` uses without --socket, found the same way: $FIOGUARD_SOCKET, else
+ * DEFAULT_SOCKET for root, else $XDG_RUNTIME_DIR/fioguard/fioguard.sock, else
+ * /tmp/fioguard-UID/fioguard.sock.
+ */
+export function defaultSocket(env = process.env) {
+  if (env.FIOGUARD_SOCKET) return env.FIOGUARD_SOCKET;
+  const uid = process.getuid();
+  if (uid === 0) return DEFAULT_SOCKET;
+  if (env.XDG_RUNTIME_DIR) return `${env.XDG_RUNTIME_DIR}/fioguard/fioguard.sock`;
+  return `/tmp/fioguard-${uid}/fioguard.sock`;
+}
 
 export class FioguardError extends Error {
   constructor(code, message, data = null, method = "") {
@@ -55,9 +69,9 @@ function compact(params) {
 }
 
 export class FioguardClient {
-  /** socketPath defaults to $FIOGUARD_SOCKET, then DEFAULT_SOCKET; timeoutMs per call. */
+  /** socketPath defaults to the daemon's own default (defaultSocket()); timeoutMs per call. */
   constructor({ socketPath, timeoutMs = 10_000, maxLineBytes = 16 * 1024 * 1024 } = {}) {
-    this.socketPath = socketPath || process.env.FIOGUARD_SOCKET || DEFAULT_SOCKET;
+    this.socketPath = socketPath || defaultSocket();
     this.timeoutMs = timeoutMs;
     this.maxLineBytes = maxLineBytes;
     this.nextId = 1;

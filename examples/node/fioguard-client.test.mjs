@@ -4,15 +4,15 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { FioguardClient, FioguardError, FioguardUnreachable } from "./fioguard-client.mjs";
+import { FioguardClient, FioguardError, FioguardUnreachable, defaultSocket } from "./fioguard-client.mjs";
 
 const examples = dirname(dirname(fileURLToPath(import.meta.url)));
 let daemon = null;
@@ -142,4 +142,43 @@ test("an unreachable daemon", async () => {
   assert.ok(e instanceof FioguardUnreachable);
   assert.ok(e instanceof FioguardError);
   assert.equal(e.reason, "UNREACHABLE");
+});
+
+// Without a socket path the client finds the daemon where `fioguard serve` puts it by default, as
+// fioguard-client does (it prints that default in its usage). As root, also for another user.
+test("the default socket is the daemon's", () => {
+  let client = join(process.env.FIOGUARD_BIN || join(examples, "..", ".build", "debug"), "fioguard-client");
+  const users = [process.getuid()];
+  const dir = mkdtempSync(join(tmpdir(), "fg-node-client-"));
+  try {
+    if (process.getuid() === 0 && spawnSync("setpriv", ["--version"]).status === 0) {
+      chmodSync(dir, 0o755);  // a copy another user can reach
+      copyFileSync(client, join(dir, "fioguard-client"));
+      chmodSync(join(dir, "fioguard-client"), 0o755);
+      client = join(dir, "fioguard-client");
+      users.push(65534);
+    }
+    const base = { ...process.env };
+    delete base.FIOGUARD_SOCKET;
+    delete base.XDG_RUNTIME_DIR;
+    const realUID = process.getuid;
+    for (const uid of users) {
+      const asUser = uid === realUID() ? [] : ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups"];
+      for (const extra of [{}, { XDG_RUNTIME_DIR: "/run/user/4242" }, { FIOGUARD_SOCKET: "/srv/fg.sock" }]) {
+        const env = { ...base, ...extra };
+        const argv = [...asUser, client, "--help"];
+        const r = spawnSync(argv[0], argv.slice(1), { env, encoding: "utf8", timeout: 30_000 });
+        const daemons = /--socket PATH .*\(default: ([^)]+)\)/.exec(r.stdout + r.stderr);
+        assert.ok(daemons, r.stdout + r.stderr);
+        process.getuid = () => uid;
+        try {
+          assert.equal(defaultSocket(env), daemons[1], JSON.stringify({ uid, extra }));
+        } finally {
+          process.getuid = realUID;
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

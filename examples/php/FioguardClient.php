@@ -52,15 +52,39 @@ class Unreachable extends Error
 
 class Client
 {
+    /** The daemon's default socket when it runs as root (see defaultSocket()). */
     public const DEFAULT_SOCKET = '/run/fioguard/fioguard.sock';
 
     public readonly string $socketPath;
     private int $nextId = 1;
 
-    /** $socketPath defaults to $FIOGUARD_SOCKET, then DEFAULT_SOCKET; $timeout in seconds per call. */
+    /** $socketPath defaults to the daemon's own default (defaultSocket()); $timeout in seconds per call. */
     public function __construct(?string $socketPath = null, private float $timeout = 10.0)
     {
-        $this->socketPath = $socketPath ?: (getenv('FIOGUARD_SOCKET') ?: self::DEFAULT_SOCKET);
+        $this->socketPath = $socketPath ?: self::defaultSocket();
+    }
+
+    /**
+     * The socket `fioguard serve` uses without --socket, found the same way: $FIOGUARD_SOCKET, else
+     * DEFAULT_SOCKET for root, else $XDG_RUNTIME_DIR/fioguard/fioguard.sock, else
+     * /tmp/fioguard-UID/fioguard.sock.
+     */
+    public static function defaultSocket(): string
+    {
+        $env = getenv('FIOGUARD_SOCKET');
+        if ($env !== false && $env !== '') {
+            return $env;
+        }
+        // posix is part of Debian's php-cli; without it, the script owner's uid is the best guess.
+        $uid = function_exists('posix_getuid') ? posix_getuid() : getmyuid();
+        if ($uid === 0) {
+            return self::DEFAULT_SOCKET;
+        }
+        $xdg = getenv('XDG_RUNTIME_DIR');
+        if ($xdg !== false && $xdg !== '') {
+            return "$xdg/fioguard/fioguard.sock";
+        }
+        return "/tmp/fioguard-$uid/fioguard.sock";
     }
 
     /** Sends one request and returns its result; throws Error. */

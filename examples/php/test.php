@@ -149,6 +149,50 @@ $tests['an unreachable daemon'] = function () {
     check($e instanceof Unreachable && $e->reason === 'UNREACHABLE', 'Unreachable');
 };
 
+// Without a socket path the client finds the daemon where `fioguard serve` puts it by default, as
+// fioguard-client does (it prints that default in its usage). As root, also for another user.
+$tests['the default socket is the daemon\'s'] = function () use ($examples) {
+    $bin = getenv('FIOGUARD_BIN') ?: "$examples/../.build/debug";
+    $dir = sys_get_temp_dir() . '/fg-php-client-' . bin2hex(random_bytes(6));
+    mkdir($dir, 0755);
+    chmod($dir, 0755);
+    $client = "$bin/fioguard-client";
+    $library = __DIR__ . '/FioguardClient.php';
+    $users = [posix_getuid()];
+    if (posix_getuid() === 0 && trim((string) shell_exec('command -v setpriv')) !== '') {
+        // Copies another user can reach (the checkout may sit in a private folder).
+        copy($client, "$dir/fioguard-client");
+        chmod("$dir/fioguard-client", 0755);
+        copy($library, "$dir/FioguardClient.php");
+        chmod("$dir/FioguardClient.php", 0644);
+        [$client, $library] = ["$dir/fioguard-client", "$dir/FioguardClient.php"];
+        $users[] = 65534;
+    }
+    $run = function (array $argv, array $env): string {
+        $p = proc_open($argv, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, null, $env);
+        $out = stream_get_contents($pipes[1]) . stream_get_contents($pipes[2]);
+        proc_close($p);
+        return $out;
+    };
+    $base = getenv();
+    unset($base['FIOGUARD_SOCKET'], $base['XDG_RUNTIME_DIR']);
+    try {
+        foreach ($users as $uid) {
+            $asUser = $uid === posix_getuid() ? [] : ['setpriv', "--reuid=$uid", "--regid=$uid", '--clear-groups'];
+            foreach ([[], ['XDG_RUNTIME_DIR' => '/run/user/4242'], ['FIOGUARD_SOCKET' => '/srv/fg.sock']] as $extra) {
+                $env = $extra + $base;
+                $usage = $run([...$asUser, $client, '--help'], $env);
+                check(preg_match('/--socket PATH .*\(default: ([^)]+)\)/', $usage, $m) === 1, "fioguard-client's usage: $usage");
+                $ours = $run([...$asUser, PHP_BINARY, '-r', 'require $argv[1]; echo Fioguard\Client::defaultSocket();', $library], $env);
+                check($ours === $m[1], "uid $uid " . json_encode($extra) . ": client $ours, daemon {$m[1]}");
+            }
+        }
+    } finally {
+        array_map('unlink', glob("$dir/*"));
+        rmdir($dir);
+    }
+};
+
 foreach ($tests as $name => $test) {
     try {
         $test();

@@ -37,10 +37,26 @@ __all__ = [
     "FioguardUnreachable",
     "Guardian",
     "DEFAULT_SOCKET",
+    "default_socket",
 ]
 
-#: The daemon's default socket; FIOGUARD_SOCKET in the environment overrides it.
+#: The daemon's default socket when it runs as root (see `default_socket`).
 DEFAULT_SOCKET = "/run/fioguard/fioguard.sock"
+
+
+def default_socket() -> str:
+    """The socket `fioguard serve` uses without --socket, found the same way: $FIOGUARD_SOCKET,
+    else DEFAULT_SOCKET for root, else $XDG_RUNTIME_DIR/fioguard/fioguard.sock, else
+    /tmp/fioguard-UID/fioguard.sock."""
+    env = os.environ.get("FIOGUARD_SOCKET")
+    if env:
+        return env
+    if os.getuid() == 0:
+        return DEFAULT_SOCKET
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg:
+        return f"{xdg}/fioguard/fioguard.sock"
+    return f"/tmp/fioguard-{os.getuid()}/fioguard.sock"
 
 JSONObject = Dict[str, Any]
 
@@ -87,11 +103,11 @@ class FioguardUnreachable(FioguardError):
 
 
 class FioguardClient:
-    """Calls fioguard's methods. `socket_path` defaults to $FIOGUARD_SOCKET, then DEFAULT_SOCKET."""
+    """Calls fioguard's methods. `socket_path` defaults to the daemon's own default (`default_socket`)."""
 
     def __init__(self, socket_path: Optional[str] = None, timeout: float = 10.0,
                  max_line_bytes: int = 16 * 1024 * 1024):
-        self.socket_path = socket_path or os.environ.get("FIOGUARD_SOCKET") or DEFAULT_SOCKET
+        self.socket_path = socket_path or default_socket()
         self.timeout = timeout
         self.max_line_bytes = max_line_bytes
         self._ids = itertools.count(1)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 import tempfile
 import unittest
+from unittest import mock
 
 from support import Daemon, unique
-from fioguard_client import FioguardClient, FioguardError, FioguardUnreachable
+from fioguard_client import FioguardClient, FioguardError, FioguardUnreachable, default_socket
 
 daemon = Daemon()
 
@@ -25,6 +29,35 @@ def consent(fg: FioguardClient, subject: str, **extra):
                 country="DE", age=30, locale="de-DE")
     args.update(extra)
     return fg.consent_record(subject, ["authentication"], **args)
+
+
+class DefaultSocketTests(unittest.TestCase):
+    """Without a socket path the client finds the daemon where `fioguard serve` puts it by default,
+    as the daemon's own tools do (fioguard-client prints that default in its usage). Run as root,
+    the test also asks for the default of another user (nobody, through setpriv), so both the
+    root and the per-user rule are compared wherever it runs."""
+
+    def test_the_default_socket_is_the_daemons(self) -> None:
+        client = os.path.join(os.environ.get("FIOGUARD_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "..",
+                                                                          ".build", "debug")), "fioguard-client")
+        users = [os.getuid()]
+        with tempfile.TemporaryDirectory() as tmp:
+            if os.getuid() == 0 and shutil.which("setpriv"):
+                # A copy another user can reach (the checkout may sit in a private folder).
+                os.chmod(tmp, 0o755)
+                client = shutil.copy(client, tmp)
+                users.append(65534)
+            base = {k: v for k, v in os.environ.items() if k not in ("FIOGUARD_SOCKET", "XDG_RUNTIME_DIR")}
+            for uid in users:
+                as_user = [] if uid == os.getuid() else ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+                for extra in ({}, {"XDG_RUNTIME_DIR": "/run/user/4242"}, {"FIOGUARD_SOCKET": "/srv/fg.sock"}):
+                    env = {**base, **extra}
+                    usage = subprocess.run(as_user + [client, "--help"], env=env, capture_output=True, text=True, timeout=30)
+                    daemons = re.search(r"--socket PATH .*\(default: ([^)]+)\)", usage.stdout + usage.stderr)
+                    self.assertIsNotNone(daemons, usage.stdout + usage.stderr)
+                    with mock.patch.dict(os.environ, env, clear=True), mock.patch("os.getuid", return_value=uid):
+                        self.assertEqual(default_socket(), daemons.group(1), (uid, extra))
+                        self.assertEqual(FioguardClient().socket_path, daemons.group(1), (uid, extra))
 
 
 class ClientTests(unittest.TestCase):
