@@ -35,7 +35,7 @@ extension Policy {
     // The top-level keys and the keys of each section, for unknown-key checks.
     static let topKeys = [
         "version", "purposes", "domains", "countries", "consent", "enrollment", "minors", "retention",
-        "jurisdictions", "sweep", "contact",
+        "jurisdictions", "sweep", "contact", "purposeDescriptions",
     ]
 
     static func read(_ json: JSON) -> (policy: Policy, errors: [PolicyError]) {
@@ -118,6 +118,16 @@ extension Policy {
             s.rejectUnknown(["interval"])
             if let d = s.duration("interval", min: 1, max: 86_400, boundsText: "must be between PT1S and P1D") {
                 p.sweepInterval = d
+            }
+        }
+
+        if let d = r.object("purposeDescriptions") {
+            for key in d.object.members.map(\.key) {
+                guard p.purposes.contains(key) else {
+                    diag.add(d.at(key), "is not one of purposes")
+                    continue
+                }
+                if let text = d.text(key, maxLength: 2000) { p.purposeDescriptions[key] = text }
             }
         }
 

@@ -33,6 +33,9 @@ public struct Policy: Sendable {
     public internal(set) var maxSinceLastInteraction: ISODuration
     public internal(set) var deleteAfterRevocation: ISODuration
     public internal(set) var contact: PolicyContact?
+    /// How each purpose uses the biometric data, in the site's words (`purposeDescriptions`, D15);
+    /// `authentication` has a built-in text when the file gives none.
+    public internal(set) var purposeDescriptions: [String: String]
     /// Built-in profiles with the file's `jurisdictions` entries applied, then file-only profiles.
     /// Set only by `seal()`, together with `profilePositions`.
     public private(set) var profiles: [JurisdictionProfile]
@@ -70,6 +73,7 @@ public struct Policy: Sendable {
         maxSinceLastInteraction = ISODuration(iso8601: "P3Y")!
         deleteAfterRevocation = .zero
         contact = nil
+        purposeDescriptions = [:]
         profiles = JurisdictionProfile.builtIn
         profilePositions = Self.positions(of: profiles)
         overrides = []
@@ -143,7 +147,7 @@ public struct Policy: Sendable {
     }
 
     private func makeCanonical() -> JSON {
-        let o = JSONObject([
+        var o = JSONObject([
             ("version", .int(1)),
             ("purposes", .strings(purposes)),
             ("domains", .strings(domains.map(\.text))),
@@ -175,6 +179,10 @@ public struct Policy: Sendable {
             ("sweep", .object(JSONObject([("interval", .string(sweepInterval.iso8601))]))),
             ("contact", contact?.json ?? .null),
         ])
+        // Only when given, so the version of a policy without descriptions did not change.
+        if !purposeDescriptions.isEmpty {
+            o["purposeDescriptions"] = .object(JSONObject(purposeDescriptions.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))
+        }
         return .object(o)
     }
 

@@ -65,6 +65,13 @@ extension PolicyEngine {
             + (afterRevocation.value == .zero ? " at once." : " within \(afterRevocation.value.plainText).")
         let howToDelete =
             "Delete your Facial ID at any time with one click after a confirmation. Deleting your account deletes every Facial ID immediately, whatever the retention period."
+        // D15: how the data is and may foreseeably be used, purpose by purpose.
+        let uses: [JSON] = policy.purposes.map { purpose in
+            .object(JSONObject([
+                ("purpose", .string(purpose)),
+                ("description", .string(policy.purposeDescriptions[purpose] ?? (purpose == "authentication" ? Self.authenticationUse : nil))),
+            ]))
+        }
         // D14: what is kept after erasure, and in what form.
         let anonymization =
             "Deleting your account deletes your user id, the personal details of your consents (receipts, guardian details, reasons you gave) and every Facial ID, here and at FACEIO. The append-only record of what you consented to, withdrew and had deleted is kept as proof that your choices were carried out, under a pseudonym (a keyed hash of your user id) instead of your id. No image or template of your face is kept with these records: FACEIO holds the facial template, referenced by a Facial ID."
@@ -91,6 +98,8 @@ extension PolicyEngine {
                 ("locale", .string(locale)),
                 ("language", "en"),
                 ("purposes", .strings(policy.purposes)),
+                ("uses", .array(uses)),
+                ("foreseeableUse", .string(Self.foreseeableUse)),
                 ("retention", .object(JSONObject([
                     ("schedule", .array(schedule)),
                     ("whicheverFirst", true),
@@ -120,6 +129,13 @@ extension PolicyEngine {
                 ("contact", policy.contact?.json ?? .null),
             ]))
     }
+
+    /// `authentication`'s use when the policy does not describe it (`purposeDescriptions`).
+    static let authenticationUse =
+        "Face login: when you log in, your face is compared with the facial template made when you enrolled, to confirm it is you. FACEIO runs the recognition and holds the template; this site keeps only the Facial ID that refers to it."
+
+    static let foreseeableUse =
+        "Your biometric data is used only for the purposes listed here, and only for those you consented to. Any other use would need your new, separate consent."
 
     private static func right(_ name: String, _ method: String, _ how: String) -> JSON {
         .object(JSONObject([("right", .string(name)), ("method", .string(method)), ("how", .string(how))]))

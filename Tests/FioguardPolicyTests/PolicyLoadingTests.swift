@@ -115,6 +115,28 @@ struct PolicyLoadingTests {
         #expect(p.allowedCountries == ["DE"])
     }
 
+    /// D15: the site may describe each purpose's use; only purposes it lists, and only when given
+    /// does the description enter the policy's version.
+    @Test func purposeDescriptions() throws {
+        let plain = try Policy.load(["version": 1, "purposes": ["authentication", "fraud-check"]])
+        let described = try Policy.load([
+            "version": 1, "purposes": ["authentication", "fraud-check"],
+            "purposeDescriptions": ["fraud-check": "Compared with known fraud attempts at checkout."],
+        ])
+        #expect(described.purposeDescriptions == ["fraud-check": "Compared with known fraud attempts at checkout."])
+        #expect(plain.version != described.version)
+        #expect(plain.version == (try Policy.load(["version": 1, "purposes": ["fraud-check", "authentication"]])).version)
+        let errors = Policy.validate(bytes: Array(#"{"version":1,"purposeDescriptions":{"marketing":"x","authentication":""}}"#.utf8))
+        #expect(errors.map(\.path) == ["policy.purposeDescriptions.marketing", "policy.purposeDescriptions.authentication"])
+        let d = PolicyEngine.disclosure(jurisdiction: nil, locale: nil, policy: described)
+        let uses = d["uses"]?.arrayValue ?? []
+        #expect(uses.compactMap { $0["purpose"]?.stringValue } == ["authentication", "fraud-check"])
+        #expect(uses.first?["description"]?.stringValue?.hasPrefix("Face login") == true)
+        #expect(uses.last?["description"]?.stringValue == "Compared with known fraud attempts at checkout.")
+        #expect(PolicyEngine.disclosure(jurisdiction: nil, locale: nil, policy: plain)["uses"]?.arrayValue?.last?["description"] == .null)
+        #expect(d["foreseeableUse"]?.stringValue?.contains("new, separate consent") == true)
+    }
+
     @Test func strictDefaults() throws {
         let d = Policy.builtInDefault
         #expect(d.domains.isEmpty)
