@@ -59,7 +59,9 @@ public final class FaceIOClient: Sendable {
     static func classify(httpStatus: Int, body: [UInt8]) -> DeletionOutcome {
         let json = try? JSON.parse(body)
         let bodyStatus = json?["status"]?.intValue
-        let message = json?["error"]?.stringValue.map { String($0.prefix(200)) }
+        // Whole: cutting it here could split a quoted key, and `scrub` could then not find it.
+        // `scrub` cuts it once the key and the Facial ID are out.
+        let message = json?["error"]?.stringValue
         switch httpStatus {
         case 200..<300:
             guard let json, json.objectValue != nil else { return .retryable("HTTP \(httpStatus) with an unreadable body") }
@@ -92,16 +94,54 @@ public final class FaceIOClient: Sendable {
         return out
     }
 
-    /// Removes every occurrence of the key and of the Facial ID (raw and percent-encoded) from a
-    /// message, then cuts it to 300 characters.
+    /// Removes the key and the Facial ID from a message, then cuts it to 300 characters (only
+    /// then, so a cut cannot split a quoted secret). Removed: each as sent (raw, and
+    /// percent-encoded in upper or lower case), and any part of one that is 8 bytes or longer, so
+    /// a secret quoted in part, or cut by FACEIO, does not leak its start either. A secret
+    /// shorter than 8 bytes is removed where it appears whole.
     func scrub(_ message: String, key: String, facialID: String) -> String {
-        var m = message
-        for k in [key, Self.percentEncode(key)] where !k.isEmpty {
-            m = m.replacing(k, with: "<redacted>")
+        // What lies past the first 4,096 characters never reaches the 300 kept.
+        var m = Array(String(message.prefix(4096)).utf8)
+        for (secret, label) in [(key, "<redacted>"), (facialID, "<facial id>")] where !secret.isEmpty {
+            let encoded = Self.percentEncode(secret)
+            for form in Set([secret, encoded, encoded.lowercased()]) {
+                m = Self.redact(Array(form.utf8), in: m, as: Array(label.utf8))
+            }
         }
-        for f in [facialID, Self.percentEncode(facialID)] where !f.isEmpty {
-            m = m.replacing(f, with: "<facial id>")
+        return String(String(decoding: m, as: UTF8.self).prefix(300))
+    }
+
+    /// Replaces every run of `message` that is part of `secret` and at least
+    /// `min(8, secret.count)` bytes long with one `label` per run.
+    static func redact(_ secret: [UInt8], in message: [UInt8], as label: [UInt8]) -> [UInt8] {
+        let least = min(8, secret.count)
+        guard least > 0, message.count >= least else { return message }
+        // covered[i]: message[i] lies in a common run of at least `least` bytes.
+        var covered = [Bool](repeating: false, count: message.count)
+        // run[j]: length of the common run ending at message[i - 1] and secret[j - 1].
+        var previous = [Int](repeating: 0, count: secret.count + 1)
+        var current = previous
+        for i in 1...message.count {
+            for j in 1...secret.count {
+                current[j] = message[i - 1] == secret[j - 1] ? previous[j - 1] + 1 : 0
+                if current[j] >= least {
+                    for k in (i - current[j])..<i { covered[k] = true }
+                }
+            }
+            swap(&previous, &current)
         }
-        return String(m.prefix(300))
+        var out: [UInt8] = []
+        out.reserveCapacity(message.count)
+        var i = 0
+        while i < message.count {
+            if covered[i] {
+                out.append(contentsOf: label)
+                while i < message.count, covered[i] { i += 1 }
+            } else {
+                out.append(message[i])
+                i += 1
+            }
+        }
+        return out
     }
 }

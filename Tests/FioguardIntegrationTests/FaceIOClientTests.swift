@@ -87,6 +87,36 @@ struct FaceIOClientTests {
         #expect(m == "GET /deletefacialid?key=<redacted>&fid=<facial id> failed; key <redacted>, Facial ID <facial id>")
     }
 
+    /// A key quoted where the old 200-character cut split it kept its first part; a key quoted in
+    /// part, or percent-encoded in lower case, was not found at all.
+    @Test("scrub removes a key quoted across the cut, in part, or encoded in lower case")
+    func scrubbingPartsOfTheKey() {
+        var config = FaceIOConfiguration()
+        let key = "sk_live_SECRET1234567890/abcdef"
+        config.apiKey = key
+        let client = FaceIOClient(configuration: config, logger: Logger(label: "test"))
+        defer { Task { await client.shutdown() } }
+        let fid = "fid-0123456789abcdef"
+        let straddling = String(repeating: "k", count: 176) + key + fid
+        guard case .permanent(let raw) = FaceIOClient.classify(
+            httpStatus: 400, body: Array(#"{"status":400,"error":"\#(straddling)"}"#.utf8))
+        else { Issue.record("HTTP 400 is permanent"); return }
+        for message in [
+            raw, "bad key sk_live_SECRET12", "key=sk_live_SECRET1234567890%2fabcdef", "fid \(fid.prefix(12)) unknown",
+        ] {
+            let m = client.scrub(message, key: key, facialID: fid)
+            for part in [key.prefix(8), key.dropFirst(8).prefix(8), key.suffix(8)] {
+                #expect(!m.contains(part), "\(m)")
+            }
+            #expect(!m.contains(fid.prefix(8)) && !m.contains("0123456789"), "\(m)")
+            #expect(m.count <= 300)
+        }
+        #expect(client.scrub("bad key sk_live_SECRET12", key: key, facialID: fid) == "bad key <redacted>")
+        // A secret shorter than 8 bytes goes wherever it appears whole (more than needed, never less).
+        #expect(client.scrub("keep k here", key: "k", facialID: "") == "<redacted>eep <redacted> here")
+        #expect(client.scrub("a quite ordinary message", key: key, facialID: fid) == "a quite ordinary message")
+    }
+
     @Test("full jitter stays within [0, min(cap, base·2^attempt)]")
     func backoffBounds() {
         for attempt in [0, 1, 2, 5, 10, 40, 200] {
