@@ -21,24 +21,48 @@ public struct PolicyService: Sendable {
                 conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
                 details: ["policyVersion": .string(policy.version), "previousVersion": .string(old.version), "source": .string(source)])
         }
-        let count = try await RetentionService(env).recompute(policy: policy)
+        let count = try await recompute(policy)
         env.logger.info("policy activated", metadata: ["policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)"])
         return true
     }
 
-    /// Records the policy in force at start-up (no recompute needed when unchanged since last run).
+    /// Records the policy in force at start-up, and finishes the retention dates under it unless
+    /// they were computed under this version already. A recompute is written in chunks, after the
+    /// activation: `retention_policy_version` is set only once all of it is on disk, so a crash
+    /// (or a failed write) part-way is completed at the next start instead of leaving the rest of
+    /// the Facial IDs on the old dates for good.
     public func recordStartup(source: String) async throws {
         let policy = env.policy.current
         let now = env.now()
-        let previous = try await env.database.read { conn in try conn.meta("policy_version").map { String(decoding: $0, as: UTF8.self) } }
-        guard previous != policy.version else { return }
-        try await env.database.write { conn in
-            try conn.setMeta("policy_version", Array(policy.version.utf8))
-            try AuditTrail.append(
-                conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: .system,
-                details: ["policyVersion": .string(policy.version), "previousVersion": .string(previous), "source": .string(source)])
+        let (previous, applied) = try await env.database.read { conn in
+            let text = { (key: String) in try conn.meta(key).map { String(decoding: $0, as: UTF8.self) } }
+            // Databases from before the marker: their dates were computed under policy_version.
+            let previous = try text("policy_version")
+            return (previous, try text("retention_policy_version") ?? previous)
         }
-        if previous != nil { _ = try await RetentionService(env).recompute(policy: policy) }
+        if previous != policy.version {
+            try await env.database.write { conn in
+                try conn.setMeta("policy_version", Array(policy.version.utf8))
+                try AuditTrail.append(
+                    conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: .system,
+                    details: ["policyVersion": .string(policy.version), "previousVersion": .string(previous), "source": .string(source)])
+            }
+        }
+        if applied != policy.version {
+            let count = try await recompute(policy)
+            if previous == policy.version {
+                env.logger.notice("retention dates recomputed: an earlier activation of this policy did not finish", metadata: [
+                    "policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)",
+                ])
+            }
+        }
+    }
+
+    /// Every active Facial ID's retention date under `policy`, then the marker that says so.
+    private func recompute(_ policy: Policy) async throws -> Int {
+        let count = try await RetentionService(env).recompute(policy: policy)
+        try await env.database.write { conn in try conn.setMeta("retention_policy_version", Array(policy.version.utf8)) }
+        return count
     }
 
     public func disclosure(country: String?, region: String?, locale: String?) -> JSON {

@@ -219,4 +219,39 @@ struct RetentionTests {
             #expect(shown["facialIds"]?.arrayValue?.first?["status"]?.stringValue == "active")
         }
     }
+
+    /// A crash while a new policy's retention dates were being written (they go in chunks after
+    /// the activation is recorded) left the rest on the old dates for good: the next start saw
+    /// the version unchanged. Here the crash is staged in the database: the version recorded, the
+    /// dates not.
+    @Test("retention dates a crash left half-recomputed are finished at the next start")
+    func aRecomputeCutShortIsFinishedAtTheNextStart() async throws {
+        let long = Lifecycle.policy(retention: #"{"maxSinceEnrollment": "P3Y", "maxSinceLastInteraction": "P3Y"}"#)
+        let short = Lifecycle.policy(retention: #"{"maxSinceEnrollment": "P30D", "maxSinceLastInteraction": "P30D"}"#)
+        let server = try await LiveServer.started(policy: long)
+        defer { server.directory.remove() }
+        let client = try await server.connect()
+        try await Lifecycle.enroll(client, subject: "cut", facialId: "fid-cut")
+        await client.close()
+        _ = await server.terminate()
+        let query = "SELECT retain_until FROM facial_ids WHERE facial_id = 'fid-cut'"
+        let underLong = try Lifecycle.sqlite(server.databasePath, query)
+        let longVersion = try Lifecycle.sqlite(server.databasePath, "SELECT CAST(value AS TEXT) FROM meta WHERE key = 'policy_version'")
+
+        try short.write(toFile: server.policyPath, atomically: true, encoding: .utf8)
+        try await server.start()
+        _ = await server.terminate()
+        let underShort = try Lifecycle.sqlite(server.databasePath, query)
+        #expect(underShort != underLong, "the new policy shortened the date")
+
+        // The crash: the short policy recorded, its dates not yet written.
+        _ = try Lifecycle.sqlite(server.databasePath, """
+            UPDATE facial_ids SET retain_until = \(underLong.trimmingCharacters(in: .whitespacesAndNewlines)) WHERE facial_id = 'fid-cut';
+            INSERT OR REPLACE INTO meta (key, value) VALUES ('retention_policy_version', CAST('\(longVersion.trimmingCharacters(in: .whitespacesAndNewlines))' AS BLOB));
+            """)
+        try await server.start()
+        _ = await server.terminate()
+        #expect(try Lifecycle.sqlite(server.databasePath, query) == underShort, "finished at the next start")
+        #expect(server.log.contains("an earlier activation of this policy did not finish"), "\(server.log.suffix(2000))")
+    }
 }
