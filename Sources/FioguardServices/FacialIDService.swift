@@ -151,6 +151,12 @@ public struct FacialIDService: Sendable {
             }
             rows = rows.filter { $0.status == "active" }
             guard !rows.isEmpty else { throw ServiceError.notFound("no active Facial ID") }
+            // A login after the retention deadline does not bring the Facial ID back: its deletion
+            // was due already, and the next sweep carries it out (D19).
+            rows = rows.filter { $0.retainUntil > now.secondsSinceEpoch }
+            guard !rows.isEmpty else {
+                throw ServiceError.notFound("the Facial ID's retention period has ended: it is due for deletion")
+            }
             var latest: RetentionDeadline?
             for r in rows {
                 let deadline = PolicyEngine.retention(

@@ -98,12 +98,15 @@ public struct WebhookService: Sendable {
                     action = "already deleted"
                 }
             case "auth":
-                if let row, row.status == "active" {
+                // Not past its deadline: a login then does not bring it back (see `touch`).
+                if let row, row.status == "active", row.retainUntil > ts {
                     let d = PolicyEngine.retention(
                         enrolledAt: Timestamp(secondsSinceEpoch: row.enrolledAt), lastInteractionAt: now,
                         jurisdiction: Jurisdiction(country: row.country, region: row.region), policy: policy)
                     try conn.touchFacialID(row: row.id, at: ts, retainUntil: d.retainUntil.secondsSinceEpoch, retainRule: d.rule)
                     action = "recorded last interaction"
+                } else if row?.status == "active" {
+                    action = "ignored: retention period ended, deletion due"
                 } else {
                     action = "ignored: no active Facial ID"
                 }

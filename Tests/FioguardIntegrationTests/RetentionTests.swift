@@ -91,6 +91,21 @@ struct RetentionTests {
         }
     }
 
+    /// D19: a face login after the deadline, before the hourly sweep, used to set a new deadline
+    /// and cancel a deletion that was due.
+    @Test("a touch after the retention deadline does not bring the Facial ID back")
+    func aTouchPastTheDeadlineDoesNotExtendIt() async throws {
+        let policy = Lifecycle.policy(retention: #"{"maxSinceEnrollment": "P1Y", "maxSinceLastInteraction": "PT2S"}"#)
+        try await Lifecycle.withServer(policy: policy) { _, client in
+            try await Lifecycle.enroll(client, subject: "late", facialId: "fid-late")
+            try await Task.sleep(for: .milliseconds(3100))
+            let e = await Lifecycle.expectError("NOT_FOUND") { try await client.call("facialId.touch", ["subject": "late"]) }
+            #expect(e?.error["message"]?.stringValue?.contains("retention period has ended") == true, "\(String(describing: e))")
+            let swept = try await client.call("retention.sweep", [:])
+            #expect(swept["expired"]?.arrayValue?.compactMap { $0["facialId"]?.stringValue } == ["fid-late"], "\(swept)")
+        }
+    }
+
     @Test("consents past their expiry are swept, and their Facial IDs with them")
     func consentExpiry() async throws {
         let policy = Lifecycle.policy(consent: #"{"validFor": "PT3S"}"#)
