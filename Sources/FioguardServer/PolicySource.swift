@@ -29,7 +29,19 @@ public struct PolicySource: Sendable {
     public static func read(_ path: String) throws(PolicyLoadError) -> [UInt8] { try readFile(path) }
 
     static func readFile(_ path: String) throws(PolicyLoadError) -> [UInt8] {
-        guard let f = fopen(path, "rb") else {
+        // Non-blocking: opening a FIFO for reading would wait for a writer, hanging a reload
+        // (and with it the daemon's shutdown). Only a regular file is read.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw PolicyLoadError(message: "\(path): cannot open (\(String(cString: strerror(errno))))", field: nil)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw PolicyLoadError(message: "\(path): not a regular file", field: nil)
+        }
+        guard let f = fdopen(fd, "rb") else {
+            close(fd)
             throw PolicyLoadError(message: "\(path): cannot open (\(String(cString: strerror(errno))))", field: nil)
         }
         defer { fclose(f) }

@@ -2,6 +2,10 @@ import FioguardJSON
 import FioguardTesting
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `fioguard policy check` and `fioguard policy explain`, run as the binary users run.
 @Suite struct PolicyCommandTests {
     @Test func checkAcceptsAValidFileAndNamesTheBadFieldOfAnInvalidOne() async throws {
@@ -17,6 +21,14 @@ import Testing
         #expect(bad.output.contains("policy.retention.maxSinceEnrolment"), "\(bad.output)")
         let missing = try await LiveServer.run(["policy", "check", dir.file("nope.json")])
         #expect(missing.status != 0)
+        // A FIFO would block the open until someone writes (a reload, and the daemon's shutdown,
+        // hung on one); a directory is no policy either.
+        #expect(mkfifo(dir.file("fifo.json"), 0o600) == 0)
+        for path in [dir.file("fifo.json"), dir.path] {
+            let r = try await LiveServer.run(["policy", "check", path], timeout: .seconds(10))
+            #expect(r.status == 1, "\(r.output)")
+            #expect(r.output.contains("not a regular file"), "\(r.output)")
+        }
     }
 
     @Test func explainPrintsTheDecisionWithDistinctExitCodes() async throws {
