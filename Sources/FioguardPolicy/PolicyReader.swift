@@ -82,7 +82,13 @@ struct PolicyReader {
     }
 
     /// An ISO 8601 duration whose nominal length lies in `bounds` (seconds).
-    func duration(_ key: String, min: Int64 = 0, max: Int64 = .max, boundsText: String? = nil) -> ISODuration? {
+    /// Every duration is at most 200 years unless `max` says less: a longer one (P999999999Y)
+    /// would put deadlines past year 9999, which RFC 3339 cannot write.
+    static let longestDuration = ISODuration(iso8601: "P200Y")!
+
+    func duration(
+        _ key: String, min: Int64 = 0, max: Int64 = PolicyReader.longestDuration.nominalSeconds, boundsText: String? = nil
+    ) -> ISODuration? {
         guard let v = raw(key) else { return nil }
         guard case .string(let s) = v else {
             diag.add(at(key), "expected an ISO 8601 duration string, got \(v.kindName)")
@@ -90,6 +96,10 @@ struct PolicyReader {
         }
         guard let d = ISODuration(iso8601: s) else {
             diag.add(at(key), "not an ISO 8601 duration (examples: P3Y, P30D, PT10M; whole numbers, no sign)")
+            return nil
+        }
+        guard d.nominalSeconds <= Self.longestDuration.nominalSeconds else {
+            diag.add(at(key), "at most 200 years (P200Y)")
             return nil
         }
         guard d.nominalSeconds >= min, d.nominalSeconds <= max else {

@@ -137,6 +137,17 @@ struct PolicyLoadingTests {
         #expect(d["foreseeableUse"]?.stringValue?.contains("new, separate consent") == true)
     }
 
+    /// A duration of a billion years was accepted and put deadlines past year 9999, which the
+    /// server then wrote as `1000002025-…`, not RFC 3339.
+    @Test func durationsAreAtMostTwoHundredYears() {
+        let errors = Policy.validate(bytes: Array(
+            #"{"version":1,"consent":{"validFor":"P999999999Y"},"retention":{"maxSinceEnrollment":"P201Y","deleteAfterRevocation":"P200Y"},"jurisdictions":{"DE":{"retention":{"maxSinceLastInteraction":"P2400M1D"}}}}"#.utf8))
+        #expect(errors.map(\.path) == [
+            "policy.consent.validFor", "policy.retention.maxSinceEnrollment", "policy.jurisdictions.DE.retention.maxSinceLastInteraction",
+        ])
+        #expect(errors.allSatisfy { $0.message.contains("P200Y") }, "\(errors)")
+    }
+
     @Test func strictDefaults() throws {
         let d = Policy.builtInDefault
         #expect(d.domains.isEmpty)
