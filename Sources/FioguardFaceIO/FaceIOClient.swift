@@ -59,9 +59,9 @@ public final class FaceIOClient: Sendable {
     static func classify(httpStatus: Int, body: [UInt8]) -> DeletionOutcome {
         let json = try? JSON.parse(body)
         let bodyStatus = json?["status"]?.intValue
-        // Whole: cutting it here could split a quoted key, and `scrub` could then not find it.
-        // `scrub` cuts it once the key and the Facial ID are out.
-        let message = json?["error"]?.stringValue
+        // Cut far past what is kept: a key split here lies beyond the 300 characters `scrub`
+        // keeps once it has removed the key and the Facial ID (cutting at 200 here leaked one).
+        let message = json?["error"]?.stringValue.map { String($0.prefix(4096)) }
         switch httpStatus {
         case 200..<300:
             guard let json, json.objectValue != nil else { return .retryable("HTTP \(httpStatus) with an unreadable body") }
@@ -104,31 +104,32 @@ public final class FaceIOClient: Sendable {
         var m = Array(String(message.prefix(4096)).utf8)
         for (secret, label) in [(key, "<redacted>"), (facialID, "<facial id>")] where !secret.isEmpty {
             let encoded = Self.percentEncode(secret)
-            for form in Set([secret, encoded, encoded.lowercased()]) {
-                m = Self.redact(Array(form.utf8), in: m, as: Array(label.utf8))
-            }
+            m = Self.redact([secret, encoded, encoded.lowercased()].map { Array($0.utf8) }, in: m, as: Array(label.utf8))
         }
         return String(String(decoding: m, as: UTF8.self).prefix(300))
     }
 
-    /// Replaces every run of `message` that is part of `secret` and at least
-    /// `min(8, secret.count)` bytes long with one `label` per run.
-    static func redact(_ secret: [UInt8], in message: [UInt8], as label: [UInt8]) -> [UInt8] {
-        let least = min(8, secret.count)
-        guard least > 0, message.count >= least else { return message }
-        // covered[i]: message[i] lies in a common run of at least `least` bytes.
+    /// Replaces every run of `message` that is part of one of `forms` (the forms of one secret)
+    /// and at least `min(8, form.count)` bytes long with one `label` per run. The runs of all
+    /// forms are found first, so one form's label cannot split another form's occurrence.
+    static func redact(_ forms: [[UInt8]], in message: [UInt8], as label: [UInt8]) -> [UInt8] {
+        guard !message.isEmpty else { return message }
+        // covered[i]: message[i] lies in a common run of at least `least` bytes with a form.
         var covered = [Bool](repeating: false, count: message.count)
-        // run[j]: length of the common run ending at message[i - 1] and secret[j - 1].
-        var previous = [Int](repeating: 0, count: secret.count + 1)
-        var current = previous
-        for i in 1...message.count {
-            for j in 1...secret.count {
-                current[j] = message[i - 1] == secret[j - 1] ? previous[j - 1] + 1 : 0
-                if current[j] >= least {
-                    for k in (i - current[j])..<i { covered[k] = true }
+        for secret in forms where !secret.isEmpty {
+            let least = min(8, secret.count)
+            // previous[j]: length of the common run ending at message[i - 2] and secret[j - 1].
+            var previous = [Int](repeating: 0, count: secret.count + 1)
+            var current = previous
+            for i in 1...message.count {
+                for j in 1...secret.count {
+                    current[j] = message[i - 1] == secret[j - 1] ? previous[j - 1] + 1 : 0
+                    if current[j] >= least {
+                        for k in (i - current[j])..<i { covered[k] = true }
+                    }
                 }
+                swap(&previous, &current)
             }
-            swap(&previous, &current)
         }
         var out: [UInt8] = []
         out.reserveCapacity(message.count)

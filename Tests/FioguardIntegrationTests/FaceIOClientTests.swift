@@ -62,7 +62,8 @@ struct FaceIOClientTests {
             Issue.record("not retryable")
             return
         }
-        #expect(r.count < 400, "\(r.count)")
+        // Cut here far past what `scrub` keeps (300), so a key split by the cut never shows.
+        #expect(r.count < 4200, "\(r.count)")
     }
 
     @Test("percent-encoding passes RFC 3986 unreserved characters and encodes every other byte")

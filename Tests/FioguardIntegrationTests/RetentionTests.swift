@@ -78,15 +78,17 @@ struct RetentionTests {
 
     @Test("a touch moves the interaction deadline, but never past maxSinceEnrollment")
     func touchDoesNotOutliveEnrollmentCap() async throws {
-        let policy = Lifecycle.policy(retention: #"{"maxSinceEnrollment": "PT3S", "maxSinceLastInteraction": "PT2S"}"#)
+        // Times are whole seconds: 1.1 s after enrolling is at most 2 s past `enrolledAt`, before
+        // the 3 s deadline (a touch at or past it no longer extends: see the test below).
+        let policy = Lifecycle.policy(retention: #"{"maxSinceEnrollment": "PT4S", "maxSinceLastInteraction": "PT3S"}"#)
         try await Lifecycle.withServer(policy: policy) { _, client in
             let done = try await Lifecycle.enroll(client, subject: "rex", facialId: "fid-rex")
             let enrolledAt = try #require(Lifecycle.date(done["enrolledAt"]))
-            #expect(Lifecycle.date(done["retainUntil"]) == enrolledAt.addingTimeInterval(2))
+            #expect(Lifecycle.date(done["retainUntil"]) == enrolledAt.addingTimeInterval(3))
             #expect(done["retentionRule"]?.stringValue == "retention.maxSinceLastInteraction")
             try await Task.sleep(for: .milliseconds(1100))
             let touched = try await client.call("facialId.touch", ["subject": "rex"])
-            #expect(Lifecycle.date(touched["retainUntil"]) == enrolledAt.addingTimeInterval(3))
+            #expect(Lifecycle.date(touched["retainUntil"]) == enrolledAt.addingTimeInterval(4))
             #expect(touched["retentionRule"]?.stringValue == "retention.maxSinceEnrollment")
         }
     }
