@@ -64,14 +64,22 @@ struct InboundBudgetTests {
         #expect(p.freeSlots == 2)
     }
 
-    @Test func withNoSlotFreeTheReaderWaitsAndIsWokenWhenOneIsGivenBack() {
+    /// A pool of one slot, taken by `a`; `b`, past its allowance too, waits for it.
+    private func oneSlotHeldByAWithBWaiting(
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> (InboundBudget, ConnectionBudget, ConnectionBudget, Wakes) {
         let p = pool(slots: 1)
         let a = p.connection(), b = p.connection()
         a.gathering(5000)
-        #expect(a.mayRead())
+        #expect(a.mayRead(), sourceLocation: sourceLocation)
         b.gathering(5000)
         let wakes = Wakes()
-        #expect(!b.mayRead(waking: wakes))
+        #expect(!b.mayRead(waking: wakes), sourceLocation: sourceLocation)
+        return (p, a, b, wakes)
+    }
+
+    @Test func withNoSlotFreeTheReaderWaitsAndIsWokenWhenOneIsGivenBack() {
+        let (p, a, b, wakes) = oneSlotHeldByAWithBWaiting()
         #expect(p.waitingConnections == 1)
         a.gathering(4000)
         #expect(wakes.value == 0, "a still needs its slot")
@@ -84,13 +92,7 @@ struct InboundBudgetTests {
     }
 
     @Test func closingGivesTheSlotsBackForgetsTheWaiterAndIgnoresLateReports() {
-        let p = pool(slots: 1)
-        let a = p.connection(), b = p.connection()
-        a.gathering(5000)
-        #expect(a.mayRead())
-        b.gathering(5000)
-        let wakes = Wakes()
-        #expect(!b.mayRead(waking: wakes))
+        let (p, a, b, wakes) = oneSlotHeldByAWithBWaiting()
         b.close()
         #expect(p.waitingConnections == 0)
         a.decoded(5000, remaining: 0)
