@@ -81,13 +81,14 @@ struct PolicyReader {
         return s
     }
 
-    /// An ISO 8601 duration whose nominal length lies in `bounds` (seconds).
-    /// Every duration is at most 200 years unless `max` says less: a longer one (P999999999Y)
-    /// would put deadlines past year 9999, which RFC 3339 cannot write.
+    /// Every duration is at most 200 years: a longer one (P999999999Y) would put deadlines past
+    /// year 9999, which RFC 3339 cannot write.
     static let longestDuration = ISODuration(iso8601: "P200Y")!
 
+    /// An ISO 8601 duration whose nominal length lies in `min...max` (seconds), and at most
+    /// `longestDuration`.
     func duration(
-        _ key: String, min: Int64 = 0, max: Int64 = PolicyReader.longestDuration.nominalSeconds, boundsText: String? = nil
+        _ key: String, min: Int64 = 0, max: Int64 = .max, boundsText: String? = nil
     ) -> ISODuration? {
         guard let v = raw(key) else { return nil }
         guard case .string(let s) = v else {
