@@ -19,6 +19,7 @@ public final class Database: Sendable {
     private let checkpoints = JobQueue<CheckpointPassRequest>()
     private let checkpointTrigger: CheckpointTrigger
     private let statistics = WriterStatistics()
+    private let ownerLock: OwnerLock
     private let logger: Logger
 
     /// Opens (creating the file, not its directory), configures every connection and runs the
@@ -30,6 +31,8 @@ public final class Database: Sendable {
         guard configuration.readerCount >= 1 else { throw .misuse("readerCount must be at least 1") }
         guard configuration.maxGroupSize >= 1 else { throw .misuse("maxGroupSize must be at least 1") }
         let migrator = try SchemaMigrator(migrations: migrations, logger: logger)
+        // Before any connection: a second process must not migrate, let alone write.
+        ownerLock = try OwnerLock.acquire(for: configuration.path)
         Self.createOwnerOnly(configuration.path, logger: logger)
 
         let writer = try Connection(path: configuration.path, readOnly: false, configuration: configuration)
@@ -174,8 +177,8 @@ public final class Database: Sendable {
     }
 
     /// Finishes the queued reads and writes, then closes every connection (readers and the
-    /// checkpoint thread first, so the writer's close checkpoints and removes the WAL). Later
-    /// calls throw `StoreError.closed`.
+    /// checkpoint thread first, so the writer's close checkpoints and removes the WAL), and gives
+    /// back the file's owner lock. Later calls throw `StoreError.closed`.
     /// Idempotent; every caller returns once all is closed.
     public func close() async {
         let first = reads.close()
@@ -184,6 +187,7 @@ public final class Database: Sendable {
         await checkpoints.waitUntilStopped()
         writes.close()
         await writes.waitUntilStopped()
+        ownerLock.release()
         if first { logger.info("database closed", metadata: ["path": "\(configuration.path)"]) }
     }
 

@@ -11,7 +11,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     private let origin: Origin
 
     enum Origin: Sendable {
-        case sqlite, closed, schemaTooNew
+        case sqlite, closed, schemaTooNew, inUse
     }
 
     public init(code: Int32, message: String) {
@@ -36,6 +36,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         StoreError(code: SQLITE_MISUSE, message: message)
     }
 
+    /// Another process has the database open as its store (see `OwnerLock`).
+    static func inUse(_ message: String) -> StoreError {
+        StoreError(code: SQLITE_BUSY, message: message, origin: .inUse)
+    }
+
     /// UNIQUE, PRIMARY KEY, FOREIGN KEY, CHECK or NOT NULL failed.
     public var isConstraintViolation: Bool { code == SQLITE_CONSTRAINT }
     /// Another connection (or process) held a lock longer than the busy timeout.
@@ -44,8 +49,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var isClosed: Bool { origin == .closed }
     /// The database file was migrated by a newer build; this one refuses to open it.
     public var isSchemaTooNew: Bool { origin == .schemaTooNew }
+    /// Another process (a second daemon) has the database open as its store.
+    public var isInUse: Bool { origin == .inUse }
 
     public var description: String {
-        "SQLite error \(extendedCode) (\(String(cString: sqlite3_errstr(extendedCode)))): \(message)"
+        if origin == .inUse { return message }
+        return "SQLite error \(extendedCode) (\(String(cString: sqlite3_errstr(extendedCode)))): \(message)"
     }
 }

@@ -65,6 +65,23 @@ struct SocketHygieneTests {
         await Spine.stop(first)
     }
 
+    /// Two daemons on one database would both sweep and both drain the deletion outbox; the
+    /// second is refused before it opens a connection or binds its socket, naming the first.
+    @Test func refusesToStartOnADatabaseALiveServerUses() async throws {
+        let first = try await LiveServer.started()
+        let pid = try #require(first.pid)
+        let other = first.directory.file("other.sock")
+        let (status, output) = try await LiveServer.run(
+            ["serve", "--socket", other, "--database", first.databasePath], timeout: .seconds(20))
+        #expect(status != 0, "a second server started on a database in use:\n\(output)")
+        #expect(output.contains("in use by another fioguard process (pid \(pid))"), "\(output)")
+        #expect(!Spine.exists(other), "the refused server left a socket")
+        let c = try await first.connect()
+        try await Spine.expectPing(c)
+        await c.close()
+        await Spine.stop(first)
+    }
+
     @Test func replacesAStaleSocketFile() async throws {
         let server = try LiveServer(policy: nil, arguments: [], environment: [:], socketName: "fg.sock")
         try RawUnixSocket.makeStaleSocketFile(at: server.socketPath)

@@ -448,6 +448,34 @@ struct DatabaseTests {
         }
     }
 
+    /// One store per file: a second `Database` on the same path (in a second daemon, or here in
+    /// the same process, since `flock` locks belong to an open file) is refused at once, naming the
+    /// holder, and the file is free again once the first is closed or its opening failed.
+    @Test func aSecondStoreOnTheSameFileIsRefusedUntilTheFirstCloses() async throws {
+        try await withTemporaryDirectory { dir in
+            let first = try openDatabase(dir)
+            do {
+                _ = try openDatabase(dir)
+                Issue.record("a second store opened the same file")
+            } catch let error as StoreError {
+                #expect(error.isInUse)
+                #expect(error.description.contains("pid \(getpid())"), "\(error)")
+                #expect(error.description.contains(dir + "/store.sqlite.lock"), "\(error)")
+            }
+            // The refused opening touched nothing: the first store still writes.
+            try await first.write { try $0.execute("INSERT INTO note(body) VALUES ('first')") }
+            #expect(mode(of: dir + "/store.sqlite.lock") == 0o600)
+            await first.close()
+            await first.close()
+
+            // A failed opening (a schema newer than this build) gives the lock back too.
+            #expect(throws: StoreError.self) { try openDatabase(dir, migrations: Array(sampleMigrations.prefix(2))) }
+            let second = try openDatabase(dir)
+            #expect(try await count("note", in: second) == 1)
+            await second.close()
+        }
+    }
+
     @Test func inMemoryAndInvalidConfigurationsAreRefused() async throws {
         #expect(throws: StoreError.self) {
             try Database(configuration: DatabaseConfiguration(path: ":memory:"), migrations: [], logger: quietLogger)
