@@ -28,8 +28,7 @@ struct PolicyReloader: Sendable {
 
     func reload(caller: Caller) async throws -> String {
         do {
-            let policy = try source.load()
-            try await service.activate(policy, source: source.description, caller: caller)
+            let (policy, _) = try await service.activate(loading: source.load, source: source.description, caller: caller)
             logger.info("policy reloaded", metadata: ["policyVersion": "\(policy.version)"])
             return policy.version
         } catch let e as PolicyLoadError {

@@ -5,6 +5,8 @@ import Synchronization
 /// old policy or the new one, never a mix.
 public final class PolicyHolder: Sendable {
     private let state: Mutex<Policy>
+    /// One activation at a time (see `PolicyService.activate`).
+    let activations = SerialGate()
 
     public init(_ policy: Policy) {
         state = Mutex(policy)

@@ -7,10 +7,24 @@ public struct PolicyService: Sendable {
 
     public init(_ env: ServiceEnvironment) { self.env = env }
 
-    /// Swaps in an already validated policy, audits the change, and recomputes every active
-    /// Facial ID's retention date under it. A no-op when the version is unchanged.
+    /// Loads a policy with `load` (which validates it, or throws to keep the old one), swaps it
+    /// in, audits the change, and recomputes every active Facial ID's retention date under it.
+    /// Nothing changes when the version is the one in force.
+    ///
+    /// One activation at a time, loading included: two reloads close together (SIGHUP and
+    /// `policy.reload`) take effect in the order they read the file, so the last file read is the
+    /// policy in force, and one recompute's chunks never overwrite the other's dates.
     @discardableResult
-    public func activate(_ policy: Policy, source: String, caller: Caller) async throws -> Bool {
+    public func activate(
+        loading load: () throws -> Policy, source: String, caller: Caller
+    ) async throws -> (policy: Policy, activated: Bool) {
+        try await env.policy.activations.run {
+            let policy = try load()
+            return (policy, try await activate(policy, source: source, caller: caller))
+        }
+    }
+
+    private func activate(_ policy: Policy, source: String, caller: Caller) async throws -> Bool {
         let old = env.policy.current
         guard old.version != policy.version else { return false }
         env.policy.replace(with: policy)
