@@ -157,22 +157,13 @@ struct Serve: AsyncParsableCommand {
 /// Reads a small secret file: first line, surrounding whitespace removed.
 enum SecretFile {
     static func read(_ path: String) throws -> String {
-        // Non-blocking and regular files only, as for the policy: a FIFO would hang the start.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
-            throw ValidationError("\(path) is not a regular file")
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile.read(path, limit: 64 << 10, limitName: "64 KiB, too large for a secret")
+        } catch {
+            throw ValidationError(error.description)
         }
-        guard let f = fdopen(fd, "rb") else {
-            close(fd)
-            throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(f) }
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let n = fread(&buf, 1, buf.count, f)
-        let text = String(decoding: buf[0..<n], as: UTF8.self)
+        let text = String(decoding: bytes, as: UTF8.self)
         return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingWhitespace
     }
 }

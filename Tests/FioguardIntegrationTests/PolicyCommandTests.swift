@@ -64,9 +64,13 @@ import Glibc
         let dir = try TemporaryDirectory(prefix: "fgsecret")
         defer { dir.remove() }
         try dir.write("empty", "\n")
+        try dir.write("huge", String(repeating: "k", count: 70_000) + "\n")
         #expect(mkfifo(dir.file("fifo"), 0o600) == 0)
         let base = ["serve", "--socket", dir.file("s.sock"), "--database", dir.file("db.sqlite")]
-        for (file, why) in [(dir.file("missing"), "cannot open"), (dir.file("empty"), "is empty"), (dir.file("fifo"), "not a regular file")] {
+        for (file, why) in [
+            (dir.file("missing"), "cannot open"), (dir.file("empty"), "is empty"), (dir.file("fifo"), "not a regular file"),
+            (dir.file("huge"), "larger than 64 KiB"),
+        ] {
             let r = try await LiveServer.run(base + [flag, file])
             #expect(r.status == 64, "\(r.output)")
             #expect(r.output.contains("\(flag): "), "\(r.output)")
