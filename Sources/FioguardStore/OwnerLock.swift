@@ -29,7 +29,7 @@ final class OwnerLock: Sendable {
 
     /// Takes the lock for the database at `databasePath` without waiting.
     static func acquire(for databasePath: String) throws(StoreError) -> OwnerLock {
-        let path = databasePath + ".lock"
+        let path = canonical(databasePath) + ".lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             throw StoreError(code: SQLITE_CANTOPEN, message: "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
@@ -51,6 +51,23 @@ final class OwnerLock: Sendable {
             _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         }
         return OwnerLock(path: path, descriptor: fd)
+    }
+
+    /// The file's real path, so that two daemons naming one database differently (through a
+    /// symlink, `..` or a relative path) lock the same lock file: SQLite follows symlinks too. For
+    /// a file not yet created, its directory's real path and its name.
+    static func canonical(_ path: String) -> String {
+        func real(_ p: String) -> String? {
+            guard let resolved = realpath(p, nil) else { return nil }
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        if let file = real(path) { return file }
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        guard let resolved = real(directory) else { return path }
+        return resolved == "/" ? "/" + name : resolved + "/" + name
     }
 
     /// The pid written by the holder, when it is one.

@@ -476,6 +476,29 @@ struct DatabaseTests {
         }
     }
 
+    /// A database named through a symlink or a relative path is the same file, so it has the
+    /// same lock: a second store reaching it by another name is refused as well.
+    @Test func theLockFollowsTheFileNotItsName() async throws {
+        try await withTemporaryDirectory { dir in
+            mkdir(dir + "/real", 0o700)
+            mkdir(dir + "/other", 0o700)
+            #expect(symlink(dir + "/real", dir + "/alias") == 0)
+            let first = try openDatabase(dir + "/real")
+            // other/store.sqlite is a symlink to the file: its own name would give another lock file.
+            #expect(symlink(dir + "/real/store.sqlite", dir + "/other/store.sqlite") == 0)
+            #expect(OwnerLock.canonical(dir + "/other/store.sqlite") == OwnerLock.canonical(dir + "/real/store.sqlite"))
+            #expect(OwnerLock.canonical(dir + "/alias/new.sqlite").hasSuffix("/real/new.sqlite"))
+            #expect(OwnerLock.canonical(dir + "/missing/new.sqlite") == dir + "/missing/new.sqlite")
+            do {
+                _ = try openDatabase(dir + "/other")
+                Issue.record("a second store opened the same file through a symlink")
+            } catch let error as StoreError {
+                #expect(error.isInUse, "\(error)")
+            }
+            await first.close()
+        }
+    }
+
     @Test func inMemoryAndInvalidConfigurationsAreRefused() async throws {
         #expect(throws: StoreError.self) {
             try Database(configuration: DatabaseConfiguration(path: ":memory:"), migrations: [], logger: quietLogger)
