@@ -68,8 +68,11 @@ public final class Connection {
             // temp_store = MEMORY keeps the statement journal in memory: the writer opens a
             // savepoint per write closure, and a group's journal of pages touched again by later
             // closures otherwise spills to a temporary file (a pwrite per page per closure).
+            // secure_delete = ON zeroes what a delete or update frees inside a page, so an erased
+            // value does not linger in the file's free space. Some builds (Debian's) default to
+            // it; others do not, and erasure must not depend on how SQLite was compiled.
             try execute(
-                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -\(max(256, configuration.pageCacheKiB));")
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON; PRAGMA cache_size = -\(max(256, configuration.pageCacheKiB));")
         } catch {
             close()
             throw error

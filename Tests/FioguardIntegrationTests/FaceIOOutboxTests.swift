@@ -347,6 +347,24 @@ struct FaceIOOutboxTests {
         }
     }
 
+    /// Once FACEIO confirmed an erased account's deletion, nothing raw of it is left: the erasure
+    /// cleared the subject and the Facial ID's row, the confirmation the outbox job's copy, and
+    /// secure_delete zeroed the bytes those updates freed.
+    @Test("after an erasure FACEIO confirmed, the database file holds neither the subject nor the Facial ID")
+    func confirmedErasureLeavesNoRawValue() async throws {
+        try await FIO.withServer { server, fake, client in
+            let subject = "gone-4c1d9e@example.org"
+            let fid = "fid-gone-9b27e4c1d9e0"
+            try await FIO.enroll(client, subject: subject, facialId: fid)
+            _ = try await client.call("subject.erase", ["subject": .string(subject), "confirm": true])
+            try await FIO.waitUntil("FACEIO deleted it") { fake.successCount(fid) == 1 }
+            try await FIO.waitUntil("the deletion is recorded") { try await FIO.deletions(client, status: "deleted").count == 1 }
+            #expect(await server.terminate() == 0)
+            let left = Lifecycle.valuesInFileBytes([subject, fid], database: server.databasePath)
+            #expect(left.isEmpty, "raw values are still in the file's bytes: \(left)")
+        }
+    }
+
     /// Fixing a refused key means a restart: the failed jobs are then tried once more, on their own.
     @Test("failed deletions are tried again after a restart with a key, and complete once FACEIO accepts it")
     func failedDeletionIsRetriedAfterRestart() async throws {

@@ -143,6 +143,21 @@ enum Lifecycle {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Which of `values` still appear, byte for byte, in the database file or its `-wal` (free
+    /// space included, which `.dump` does not show), as "value in file". The file must exist.
+    static func valuesInFileBytes(_ values: [String], database: String) -> [String] {
+        var found: [String] = []
+        for path in [database, database + "-wal"] {
+            guard let bytes = FileManager.default.contents(atPath: path) else {
+                if path == database { found.append("(cannot read \(path))") }
+                continue
+            }
+            for value in values where bytes.range(of: Data(value.utf8)) != nil {
+                found.append("\(value) in \(path)")
+            }
+        }
+        return found
+    }
 }
 
 extension Lifecycle {

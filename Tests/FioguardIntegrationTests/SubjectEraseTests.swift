@@ -193,6 +193,10 @@ struct SubjectEraseTests {
             #expect(!dump.contains(subject), "the raw subject survives erasure in the database")
             #expect(!dump.contains("guardian-ref-5521"), "guardian evidence survives erasure")
             #expect(!dump.contains("de-AT"), "the locale survives erasure")
+            // The file's bytes too: what a delete or update frees stays in a page's free space
+            // unless SQLite zeroes it (secure_delete). A clean stop folds the WAL into the file.
+            let left = Lifecycle.valuesInFileBytes([subject, "guardian-ref-5521"], database: server.databasePath)
+            #expect(left.isEmpty, "erased values are still in the file's bytes: \(left)")
             // Only the deletion outbox may still hold the Facial ID (FACEIO must be told).
             let facialRows = try Lifecycle.sqlite(server.databasePath, "SELECT count(*) FROM facial_ids WHERE facial_id IS NOT NULL")
             #expect(facialRows.trimmingCharacters(in: .whitespacesAndNewlines) == "0")

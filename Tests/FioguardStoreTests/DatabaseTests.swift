@@ -19,9 +19,10 @@ struct DatabaseTests {
                     try connection.queryOne("PRAGMA synchronous")?[0] ?? .null,
                     try connection.queryOne("PRAGMA foreign_keys")?[0] ?? .null,
                     try connection.queryOne("PRAGMA busy_timeout")?[0] ?? .null,
+                    try connection.queryOne("PRAGMA secure_delete")?[0] ?? .null,
                 ]
             }
-            let expected: [SQLValue] = [.text("wal"), .int(2), .int(1), .int(5000)]
+            let expected: [SQLValue] = [.text("wal"), .int(2), .int(1), .int(5000), .int(1)]
             #expect(try await db.write(settings) == expected)
             for _ in 0..<4 {
                 #expect(try await db.read(settings) == expected)
