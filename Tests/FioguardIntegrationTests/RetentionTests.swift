@@ -78,17 +78,19 @@ struct RetentionTests {
 
     @Test("a touch moves the interaction deadline, but never past maxSinceEnrollment")
     func touchDoesNotOutliveEnrollmentCap() async throws {
-        // Times are whole seconds: 1.1 s after enrolling is at most 2 s past `enrolledAt`, before
-        // the 3 s deadline (a touch at or past it no longer extends: see the test below).
-        let policy = Lifecycle.policy(retention: #"{"maxSinceEnrollment": "PT4S", "maxSinceLastInteraction": "PT3S"}"#)
+        // Times are whole seconds: a touch 2.1 s after enrolling is at least 2 s past `enrolledAt`,
+        // so its own interaction deadline (12 s or more) would pass the 11 s cap. It must come
+        // before the 10 s deadline (a touch at or past it no longer extends: see the test below),
+        // which leaves a slow machine (a sanitizer build, parallel tests) about 7 s.
+        let policy = Lifecycle.policy(retention: #"{"maxSinceEnrollment": "PT11S", "maxSinceLastInteraction": "PT10S"}"#)
         try await Lifecycle.withServer(policy: policy) { _, client in
             let done = try await Lifecycle.enroll(client, subject: "rex", facialId: "fid-rex")
             let enrolledAt = try #require(Lifecycle.date(done["enrolledAt"]))
-            #expect(Lifecycle.date(done["retainUntil"]) == enrolledAt.addingTimeInterval(3))
+            #expect(Lifecycle.date(done["retainUntil"]) == enrolledAt.addingTimeInterval(10))
             #expect(done["retentionRule"]?.stringValue == "retention.maxSinceLastInteraction")
-            try await Task.sleep(for: .milliseconds(1100))
+            try await Task.sleep(for: .milliseconds(2100))
             let touched = try await client.call("facialId.touch", ["subject": "rex"])
-            #expect(Lifecycle.date(touched["retainUntil"]) == enrolledAt.addingTimeInterval(4))
+            #expect(Lifecycle.date(touched["retainUntil"]) == enrolledAt.addingTimeInterval(11))
             #expect(touched["retentionRule"]?.stringValue == "retention.maxSinceEnrollment")
         }
     }
