@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "fioguard-bench",
             dependencies: [
-                "FioguardTransport", "FioguardStore", "FioguardJSON",
+                "FioguardTransport", "FioguardStore", "FioguardJSON", "FioguardPolicy",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio,

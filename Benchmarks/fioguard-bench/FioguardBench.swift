@@ -151,6 +151,12 @@ struct FioguardBench: AsyncParsableCommand {
                 format: "sweep   %@: %.2f s, examined %lld, expired listed %d, deletions queued %lld%@",
                 (dryRun ? "dry run" : "real") as NSString, dt, r["result"]?["examined"]?.intValue ?? -1, listed, queued,
                 (r["error"] != nil ? " ERROR \(r["error"]!)" : "") as NSString))
+            // A sweep that finds less than was seeded measured something else: say so, and fail.
+            if listed != expired || (!dryRun && queued != Int64(expired)) {
+                client.close()
+                await server.stop()
+                throw BenchError("sweep: \(expired) Facial IDs were seeded to expire, the \(dryRun ? "dry run" : "real sweep") found \(listed) (queued \(queued)): the figures above do not measure the workload")
+            }
         }
         print(String(format: "sweep   peak RSS %.1f MB with %d Facial IDs stored", Double(server.peakRSS) / 1_048_576, ids))
         client.close()

@@ -1,10 +1,14 @@
 import Foundation
+import FioguardPolicy
 import FioguardStore
 import Logging
 
 /// Fills a fresh database straight through the store (not the socket) so the read and sweep
 /// workloads start from 100,000 / 1,000,000 enrolled Facial IDs in seconds, not minutes.
-/// Rows have the shape the lifecycle writes: subject, active consent, Facial ID.
+/// Rows have the shape the lifecycle writes: subject, active consent, Facial ID. The database
+/// also records that its retention dates were computed under the bench's policy, as a daemon that
+/// ran it would have: otherwise the daemon's start recomputes every date under that policy, which
+/// moves the sweep's expired Facial IDs three years ahead and leaves it nothing to sweep.
 enum Seeder {
     /// Rows `i < expired` get their `retainUntil` set once all rows are in, to `expiresIn` seconds
     /// after the seeding ended (it takes a while for 1,000,000 rows); returns that time.
@@ -51,6 +55,11 @@ enum Seeder {
                     "UPDATE facial_ids SET retain_until = ? WHERE status = 'active' AND retain_until = ?",
                     [.int(expiresAt), .int(Self.expiringMarker)])
             }
+        }
+        let version = Array(try Policy.load(bytes: Array(BenchServer.policy.utf8)).version.utf8)
+        try await db.write { conn in
+            try conn.setMeta("policy_version", version)
+            try conn.setMeta("retention_policy_version", version)
         }
         await db.close()
         return expiresAt
