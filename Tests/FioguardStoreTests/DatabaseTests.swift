@@ -46,6 +46,21 @@ struct DatabaseTests {
         }
     }
 
+    /// proto-docs promises that a clean stop folds the WAL (which may hold older copies of erased
+    /// values) into the database file and removes it.
+    @Test func closingFoldsTheWALIntoTheFileAndRemovesIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { try $0.execute("INSERT INTO note(body) VALUES ('kept')") }
+            #expect(access(dir + "/store.sqlite-wal", F_OK) == 0, "a write goes to the WAL first")
+            await db.close()
+            #expect(access(dir + "/store.sqlite-wal", F_OK) != 0, "the WAL is still there after close")
+            let again = try openDatabase(dir)
+            #expect(try await again.read { try $0.queryOne("SELECT body FROM note")?[0] } == .text("kept"))
+            await again.close()
+        }
+    }
+
     /// An existing file keeps the permissions its owner gave it.
     @Test func anExistingDatabaseFileKeepsItsPermissions() async throws {
         try await withTemporaryDirectory { dir in
