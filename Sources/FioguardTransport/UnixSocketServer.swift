@@ -23,7 +23,7 @@ public final class UnixSocketServer: Sendable {
         var nextID: UInt64 = 1
         var shuttingDown = false
         var serverChannel: (any Channel)?
-        var connections: [UInt64: any Channel] = [:]
+        var connections: [UInt64: (channel: any Channel, endOfInput: EndOfInput)] = [:]
     }
 
     public init(
@@ -53,6 +53,8 @@ public final class UnixSocketServer: Sendable {
         let activity: ConnectionActivity
         /// Told by `serve` of each line handled.
         let budget: ConnectionBudget
+        /// Marked by `beginShutdown` before it closes the read side.
+        let endOfInput: EndOfInput
     }
 
     /// Binds, serves until `beginShutdown()`, waits for in-flight requests, removes the socket.
@@ -77,11 +79,15 @@ public final class UnixSocketServer: Sendable {
                         let sync = channel.pipeline.syncOperations
                         let activity = ConnectionActivity()
                         let budget = inboundBudget.connection()
+                        let endOfInput = EndOfInput()
                         try sync.addHandler(IdleCloseHandler(timeout: .seconds(idle), activity: activity))
                         try sync.addHandler(InboundBudgetHandler(budget: budget))
-                        try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxFrame, budget: budget)))
+                        try sync.addHandler(EndOfInputHandler(endOfInput))
+                        try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(
+                            maxLineLength: maxFrame, budget: budget, endOfInput: endOfInput)))
                         let async = try NIOAsyncChannel<Frame, Never>(wrappingChannelSynchronously: channel)
-                        return Accepted(channel: async, peer: peer, activity: activity, budget: budget)
+                        return Accepted(
+                            channel: async, peer: peer, activity: activity, budget: budget, endOfInput: endOfInput)
                     }
                 }
         } catch {
@@ -112,14 +118,16 @@ public final class UnixSocketServer: Sendable {
 
     /// Stops accepting and shuts the read side of every connection: each one still answers the
     /// complete lines it had received (in-flight requests are drained), then closes. A partial
-    /// line is dropped. `run()` returns once every connection is gone.
+    /// line is dropped, its writer may not have finished it. `run()` returns once every connection
+    /// is gone.
     public func beginShutdown() {
-        let (server, open) = state.withLock { s -> ((any Channel)?, [any Channel]) in
+        let (server, open) = state.withLock { s -> ((any Channel)?, [(channel: any Channel, endOfInput: EndOfInput)]) in
             s.shuttingDown = true
             return (s.serverChannel, Array(s.connections.values))
         }
         server?.close(promise: nil)
-        for c in open {
+        for (c, endOfInput) in open {
+            endOfInput.markNotFromPeer()
             c.close(mode: .input, promise: nil)
             // A peer that never reads its answers would hold the drain forever: cut it off.
             c.eventLoop.scheduleTask(in: .seconds(25)) { c.close(promise: nil) }
@@ -139,7 +147,7 @@ public final class UnixSocketServer: Sendable {
             }
             let id = s.nextID
             s.nextID += 1
-            s.connections[id] = channel.channel
+            s.connections[id] = (channel.channel, accepted.endOfInput)
             return .success(id)
         }
         let id: UInt64

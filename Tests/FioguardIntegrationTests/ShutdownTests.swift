@@ -187,6 +187,35 @@ struct TransportDrainTests {
         func refusal(_ reason: ConnectionRefusal) -> [UInt8] { Array("refused".utf8) }
     }
 
+    /// A line still being written when shutdown begins is not executed: the server cannot know
+    /// it was finished. (When the client itself ends its input, such a last line is answered.)
+    @Test func aPartialLineIsDroppedAtShutdown() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let handler = GatedHandler()
+        let server = UnixSocketServer(
+            configuration: TransportConfiguration(socketPath: dir.file("t.sock")), handler: handler,
+            logger: Logger(label: "drain") { _ in SwiftLogNoOpLogHandler() })
+        let running = Task { try await server.run() }
+        var ready = server.ready.makeAsyncIterator()
+        _ = await ready.next()
+
+        let client = try RawUnixSocket(connectingTo: dir.file("t.sock"))
+        try await client.writeAll("first\nsecond-not-yet-ended")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while handler.arrived == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        try #require(handler.arrived == 1)
+        try await Task.sleep(for: .milliseconds(100))
+        server.beginShutdown()
+        try await Task.sleep(for: .milliseconds(100))
+        handler.open()
+
+        let answer = try await client.readToEnd(timeout: .seconds(10))
+        #expect(String(decoding: answer, as: UTF8.self) == "answer:first\n")
+        #expect(handler.arrived == 1)
+        try await withTimeout(.seconds(10), "server.run() after shutdown") { try await running.value }
+    }
+
     @Test(arguments: [16, 512 * 1024])
     func aBusyConnectionIsAnsweredBeforeItIsClosed(payloadSize: Int) async throws {
         let dir = try TemporaryDirectory()

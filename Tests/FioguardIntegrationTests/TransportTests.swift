@@ -344,6 +344,27 @@ struct TransportTests {
         await Spine.stop(server)
     }
 
+    @Test func anUnterminatedLastLineIsAnsweredWhenTheClientEndsItsInput() async throws {
+        // `printf '%s' "$request" | socat - UNIX-CONNECT:...` sends no `\n` at all.
+        let server = try await LiveServer.started()
+        let s = try RawUnixSocket(connectingTo: server.socketPath)
+        try await s.writeAll(Spine.pingLine(id: 1) + "\n" + Spine.pingLine(id: 2))
+        s.shutdownWrite()
+        let bytes = try await s.readToEnd(timeout: .seconds(10))
+        let lines = bytes.split(separator: 10).map { try? JSON.parse(Array($0)) }
+        #expect(lines.map { $0?["id"] } == [1, 2], "got \(String(decoding: bytes, as: UTF8.self))")
+        #expect(bytes.last == 10, "every answer ends in `\\n`")
+        // A last line cut short (its writer died mid-message) is not valid JSON: a parse error.
+        let cut = try RawUnixSocket(connectingTo: server.socketPath)
+        try await cut.writeAll(#"{"jsonrpc":"2.0","id":3,"method":"system.pi"#)
+        cut.shutdownWrite()
+        let answer = try JSON.parse(Array(try await cut.readToEnd(timeout: .seconds(10)).dropLast()))
+        #expect(answer["error"]?["code"] == -32700)
+        #expect(answer["id"] == .null)
+        try await Spine.expectHealthy(server)
+        await Spine.stop(server)
+    }
+
     @Test func aClientThatDoesNotReadIsThrottledNotBuffered() async throws {
         let server = try await LiveServer.started()
         let s = try RawUnixSocket(connectingTo: server.socketPath)
