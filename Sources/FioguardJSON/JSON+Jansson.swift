@@ -4,7 +4,8 @@ import CJansson
 /// the input back.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
-        /// Not JSON at all: bad syntax, invalid UTF-8, NUL in a string, a duplicate key.
+        /// Not JSON at all: bad syntax, invalid UTF-8, a duplicate key; or a `\u0000` in a string
+        /// where it is not allowed.
         case syntax
         /// Nested deeper than the limit.
         case tooDeep
@@ -21,14 +22,19 @@ extension JSON {
 
     /// Parses one JSON text (any value, not only objects or arrays).
     ///
-    /// Rejects what jansson rejects (invalid UTF-8, `\u0000` in strings, trailing data, integers
-    /// outside Int64) plus duplicate object keys, and anything nested deeper than `maxDepth`.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
+    /// Rejects what jansson rejects (invalid UTF-8, trailing data, integers outside Int64, and
+    /// `\u0000` in strings unless `allowNUL`; in keys always) plus duplicate object keys, and
+    /// anything nested deeper than `maxDepth`. `\u0000` is valid JSON: a request may hold it in a
+    /// string value, and `ObjectReader` refuses it in a param by name (`allowNUL`), where the
+    /// parse error would have cost the caller its request's id.
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth, allowNUL: Bool = false
+    ) throws(JSONParseError) -> JSON {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw JSONParseError(kind: .syntax, message: "empty input")
         }
         var error = json_error_t()
-        let flags = fg_json_load_flags | Int(JSON_DECODE_ANY)
+        let flags = fg_json_load_flags | Int(JSON_DECODE_ANY) | (allowNUL ? Int(JSON_ALLOW_NUL) : 0)
         guard let root = json_loadb(base.assumingMemoryBound(to: CChar.self), bytes.count, flags, &error) else {
             if fg_json_error_is_depth(&error) != 0 {
                 throw JSONParseError(kind: .tooDeep, message: "nesting deeper than \(maxDepth) levels")
@@ -49,9 +55,11 @@ extension JSON {
         return value
     }
 
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSON {
+    public static func parse(
+        _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, allowNUL: Bool = false
+    ) throws(JSONParseError) -> JSON {
         do {
-            return try bytes.withUnsafeBytes { try parse($0, maxDepth: maxDepth) }
+            return try bytes.withUnsafeBytes { try parse($0, maxDepth: maxDepth, allowNUL: allowNUL) }
         } catch let e as JSONParseError {
             throw e
         } catch {

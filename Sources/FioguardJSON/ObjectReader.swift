@@ -45,9 +45,12 @@ public final class ObjectReader {
 
     // MARK: strings
 
+    /// Any string of at most `maxLength` characters, except one holding U+0000: that is valid
+    /// JSON, but no field has a use for it, and C code downstream would read it as the end.
     public func optionalString(_ key: String, maxLength: Int = 4096) throws(JSONDecodingError) -> String? {
         guard let v = value(key) else { return nil }
         guard case .string(let s) = v else { throw fail(key, "expected string, got \(v.kindName)") }
+        guard !s.utf8.contains(0) else { throw fail(key, "must not contain U+0000") }
         // A string has at most as many scalars as UTF-8 bytes: counting scalars only when needed.
         guard s.utf8.count <= maxLength || s.unicodeScalars.count <= maxLength else {
             throw fail(key, "longer than \(maxLength) characters")

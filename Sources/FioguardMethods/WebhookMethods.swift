@@ -11,8 +11,8 @@ enum WebhookMethods {
                 let headers = try p.object("headers")
                 var pairs: [(String, String)] = []
                 for m in headers.object {
-                    guard case .string(let v) = headers.value(m.key) ?? .null else {
-                        throw headers.fail(m.key, "expected string")
+                    guard let v = try headers.optionalString(m.key, maxLength: 64 * 1024) else {
+                        throw headers.fail(m.key, "expected string, got null")
                     }
                     pairs.append((m.key, v))
                 }

@@ -35,9 +35,11 @@ public struct RPCDispatcher: Sendable {
     }
 
     /// Parses one line. Kept apart from `handle` so the transport can parse straight from its buffer.
+    /// A `\u0000` in a string is valid JSON: the request keeps its id, and a param holding one is
+    /// refused by name (`ObjectReader`).
     public func parse(_ bytes: UnsafeRawBufferPointer) -> Result<JSON, JSONParseError> {
         do throws(JSONParseError) {
-            return .success(try JSON.parse(bytes, maxDepth: configuration.maxDepth))
+            return .success(try JSON.parse(bytes, maxDepth: configuration.maxDepth, allowNUL: true))
         } catch {
             return .failure(error)
         }

@@ -80,14 +80,14 @@ public final class RPCTestClient: Sendable {
     public func readResponse() async throws -> JSON? {
         guard let frame = try await iterator.iterator.next() else { return nil }
         guard case .line(let buffer) = frame else { throw TestSupportError("oversized response") }
-        return try JSON.parse(Array(buffer.readableBytesView), maxDepth: 512)
+        return try JSON.parse(Array(buffer.readableBytesView), maxDepth: 512, allowNUL: true)
     }
 
     /// The next response line, parsed; nil at end of stream. Throws when nothing (not even the end
     /// of the stream) arrives within `timeout`; the client is unusable after such a timeout.
     public func readResponse(timeout: Duration) async throws -> JSON? {
         guard let bytes = try await readLine(timeout: timeout) else { return nil }
-        return try JSON.parse(bytes, maxDepth: 512)
+        return try JSON.parse(bytes, maxDepth: 512, allowNUL: true)
     }
 
     /// The next response line as raw bytes (without the newline); nil at end of stream. Throws when

@@ -96,8 +96,7 @@ struct JSONRPCProtocolTests {
                 ("two values", Array(#"{"jsonrpc":"2.0","method":"system.ping","id":1}{}"#.utf8)),
                 ("single quotes", Array("{'jsonrpc':'2.0'}".utf8)),
                 ("invalid UTF-8", Array(#"{"jsonrpc":"2.0","method":"system.ping","id":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8)),
-                ("NUL escape", Array(#"{"jsonrpc":"2.0","method":"system.ping","id":"a\u0000b"}"#.utf8)),
-                ("NUL escape in params", Array(#"{"jsonrpc":"2.0","method":"system.ping","params":{"x":"\u0000"},"id":1}"#.utf8)),
+                ("NUL escape in a key", Array(#"{"jsonrpc":"2.0","method":"system.ping","id":1,"a\u0000":1}"#.utf8)),
                 ("raw NUL", Array(#"{"jsonrpc":"2.0","method":"system.ping","id":"a"#.utf8) + [0] + Array(#""}"#.utf8)),
                 ("duplicate key", Array(#"{"jsonrpc":"2.0","method":"system.ping","id":1,"id":2}"#.utf8)),
                 ("duplicate method", Array(#"{"jsonrpc":"2.0","method":"system.ping","method":"system.health","id":1}"#.utf8)),
@@ -110,6 +109,25 @@ struct JSONRPCProtocolTests {
                 #expect(r["error"]?["code"] == -32700, "\(name): \(r)")
                 Spine.expectError(r, code: -32700, reason: "PARSE_ERROR", id: .null)
             }
+        }
+    }
+
+    /// `\u0000` in a string is valid JSON (unlike a raw NUL byte): the request keeps its id, and
+    /// a param holding it is refused by name.
+    @Test func anEscapedNULKeepsTheRequestsIdAndIsRefusedByField() async throws {
+        try await withConnection { _, c in
+            let ping = try await Spine.exchange(c, #"{"jsonrpc":"2.0","method":"system.ping","id":"a\u0000b"}"#)
+            #expect(ping["result"] == ["pong": true], "\(ping)")
+            #expect(ping["id"] == .string("a\u{0}b"), "\(ping)")
+            let show = try await Spine.exchange(c, #"{"jsonrpc":"2.0","method":"facialId.show","params":{"subject":"s\u0000"},"id":2}"#)
+            #expect(Spine.expectError(show, code: -32602, reason: "INVALID_PARAMS", id: 2)?["data"]?["field"] == "params.subject")
+            let reason = try await Spine.exchange(
+                c, #"{"jsonrpc":"2.0","method":"consent.revoke","params":{"subject":"s-1","reason":"moved\u0000"},"id":3}"#)
+            let e = Spine.expectError(reason, code: -32602, reason: "INVALID_PARAMS", id: 3)
+            #expect(e?["data"]?["field"] == "params.reason")
+            #expect(e?["message"] == "Invalid params: params.reason: must not contain U+0000", "\(reason)")
+            let method = try await Spine.exchange(c, #"{"jsonrpc":"2.0","method":"system.ping\u0000","id":4}"#)
+            Spine.expectError(method, code: -32601, reason: "METHOD_NOT_FOUND", id: 4)
         }
     }
 

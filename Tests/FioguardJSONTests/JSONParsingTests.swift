@@ -101,6 +101,25 @@ import Testing
         }
     }
 
+    /// For requests: a `\u0000` escape in a string value is kept (params refuse it by name);
+    /// in a key, and as a raw byte, it is still a syntax error.
+    @Test func allowNULKeepsEscapedNULInStringValuesOnly() throws {
+        let v = try JSON.parse(Array(#"{"s":"a\u0000b","t":["\u0000"]}"#.utf8), allowNUL: true)
+        #expect(v["s"] == .string("a\u{0}b"))
+        #expect(v["t"] == ["\u{0}"])
+        #expect(v["s"]?.stringValue?.utf8.count == 3)
+        // Encoded back as the escape, whole.
+        #expect(v.encodedString() == #"{"s":"a\u0000b","t":["\u0000"]}"#)
+        for bytes in [Array(#"{"a\u0000":1}"#.utf8), Array(#"{"s":"a"#.utf8) + [0] + Array(#"b"}"#.utf8)] {
+            do {
+                _ = try JSON.parse(bytes, allowNUL: true)
+                Issue.record("parsed \(bytes)")
+            } catch {
+                #expect(error.kind == .syntax)
+            }
+        }
+    }
+
     @Test func rejectsRawControlCharactersInStrings() {
         syntaxError("\"a\nb\"")
         syntaxError("\"a\u{1}b\"")

@@ -46,6 +46,13 @@ import Testing
         #expect(e?.description == "params.guardian.relationship: expected string, got number")
     }
 
+    @Test func aStringHoldingNULIsRefusedByName() throws {
+        let p = try ObjectReader(JSON.parse(Array(#"{"a":"x\u0000","g":{"r":"\u0000"},"l":["\u0000"]}"#.utf8), allowNUL: true), path: "params")
+        #expect(failure { _ = try p.optionalString("a") }?.description == "params.a: must not contain U+0000")
+        #expect(failure { _ = try p.object("g").string("r") }?.description == "params.g.r: must not contain U+0000")
+        #expect(failure { _ = try p.stringArray("l") }?.description == "params.l[0]: must not contain control characters")
+    }
+
     @Test func nestedObjectOfWrongKind() throws {
         let p = try reader(#"{"guardian":"mother"}"#)
         let e = failure { _ = try p.object("guardian") }

@@ -94,10 +94,20 @@ func expectResult(_ response: JSON?, id: JSON = 1, sourceLocation: SourceLocatio
         #expect(h.recorder.all.isEmpty)
     }
 
-    @Test func nulInAStringIsAParseError() async {
+    /// `\u0000` is valid JSON: the request keeps its id, and a param read through `ObjectReader`
+    /// is refused by name. A raw NUL byte is not JSON.
+    @Test func nulInAStringIsRefusedByItsFieldNotAsAParseError() async {
         let h = Harness()
-        expectError(await h.send(#"{"jsonrpc":"2.0","method":"echo","params":{"s":"a\u0000b"},"id":1}"#), code: -32700, reason: "PARSE_ERROR")
-        #expect(h.recorder.all.isEmpty)
+        let echoed = await h.send(#"{"jsonrpc":"2.0","method":"echo","params":{"s":"a\u0000b"},"id":"x\u0000"}"#)
+        #expect(echoed?["result"]?["s"] == .string("a\u{0}b"), "\(String(describing: echoed))")
+        #expect(echoed?["id"] == .string("x\u{0}"))
+        let typed = expectError(
+            await h.send(#"{"jsonrpc":"2.0","method":"typed","params":{"guardian":{"relationship":"\u0000"}},"id":2}"#),
+            code: -32602, reason: "INVALID_PARAMS", id: 2)
+        #expect(typed?["data"]?["field"] == "params.guardian.relationship")
+        let raw = Array(#"{"jsonrpc":"2.0","method":"echo","params":{"s":"a"#.utf8) + [0] + Array(#"b"},"id":3}"#.utf8)
+        expectError(await h.send(raw), code: -32700, reason: "PARSE_ERROR")
+        #expect(h.recorder.all == ["echo:-"])
     }
 
     @Test func duplicateKeysAreAParseError() async {

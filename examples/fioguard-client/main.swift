@@ -67,7 +67,7 @@ if positional.count == 2 {
         text = String(decoding: bytes, as: UTF8.self)
     }
     do {
-        params = try JSON.parse(text)
+        params = try JSON.parse(Array(text.utf8), allowNUL: true)
     } catch {
         fail(2, "JSON-PARAMS is not valid JSON: \(error)")
     }
@@ -123,7 +123,7 @@ readLoop: while true {
     }
 }
 close(fd)
-guard !answer.isEmpty, let response = try? JSON.parse(answer) else {
+guard !answer.isEmpty, let response = try? JSON.parse(answer, allowNUL: true) else {
     fail(4, "no valid answer from the server")
 }
 if let error = response["error"] {
