@@ -8,7 +8,8 @@ import Testing
 /// enrollment, touches, deletions, revocations and erasures racing each other. Whatever order
 /// the server ran them in, every answer is a result or a documented domain error, and the end
 /// state keeps the rules: no active Facial ID without active consent to authentication, every
-/// Facial ID that was enrolled is still active or deleted at FACEIO, and the audit chain verifies.
+/// Facial ID that was enrolled is still active or deleted at FACEIO, the audit chain verifies, and
+/// the debug log names no subject and no Facial ID.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct RacingCallersTests {
     /// SplitMix64: the same sequence on every run, so a failure can be replayed.
@@ -138,6 +139,13 @@ struct RacingCallersTests {
             }
             let audit = try await client.call("audit.verify")
             #expect(audit["ok"] == true, "\(audit.encodedString())")
+            // The daemon logged all of that (at debug level) without a subject or a Facial ID, raw.
+            let log = server.log
+            #expect(log.contains("call ok"), "the log is the one written at debug level")
+            for subject in Self.subjects {
+                let found = log.components(separatedBy: "\n").filter { $0.contains(subject) }
+                #expect(found.isEmpty, "\(subject), or a Facial ID made for it, in the log: \(found.prefix(3))")
+            }
         }
     }
 }
