@@ -7,7 +7,7 @@ public import NIOCore
 /// line without its `\n` is passed on like any other: "one message per line" includes a last line
 /// whose writer did not end it. When the input ends otherwise (the server's shutdown, an idle
 /// timeout, a reset: see `EndOfInput`), a partial line is dropped, since its writer may not have
-/// finished it; so it is without an `EndOfInput` to ask.
+/// finished it. A decoder made without an `EndOfInput` always drops it.
 public struct LineFrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = Frame
 
