@@ -12,15 +12,14 @@ import Testing
 /// the debug log names no subject and no Facial ID.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct RacingCallersTests {
-    /// SplitMix64: the same sequence on every run, so a failure can be replayed.
+    /// xorshift64*: the same sequence on every run, so a failure can be replayed.
     struct Seeded: RandomNumberGenerator {
-        var state: UInt64
+        var state: UInt64  // never 0
         mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
         }
     }
 

@@ -187,24 +187,37 @@ struct TransportDrainTests {
         func refusal(_ reason: ConnectionRefusal) -> [UInt8] { Array("refused".utf8) }
     }
 
-    /// A line still being written when shutdown begins is not executed: the server cannot know
-    /// it was finished. (When the client itself ends its input, such a last line is answered.)
-    @Test func aPartialLineIsDroppedAtShutdown() async throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let handler = GatedHandler()
+    /// A transport server on `dir/t.sock` that hands every line to `handler`; returns once it listens.
+    static func startServer(
+        in dir: TemporaryDirectory, handler: GatedHandler
+    ) async -> (UnixSocketServer, Task<Void, any Error>) {
         let server = UnixSocketServer(
             configuration: TransportConfiguration(socketPath: dir.file("t.sock")), handler: handler,
             logger: Logger(label: "drain") { _ in SwiftLogNoOpLogHandler() })
         let running = Task { try await server.run() }
         var ready = server.ready.makeAsyncIterator()
         _ = await ready.next()
+        return (server, running)
+    }
+
+    /// Waits, 10 s at most, until `handler` holds a first request.
+    static func firstArrival(_ handler: GatedHandler, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while handler.arrived == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        try #require(handler.arrived == 1, sourceLocation: sourceLocation)
+    }
+
+    /// A line still being written when shutdown begins is not executed: the server cannot know
+    /// it was finished. (When the client itself ends its input, such a last line is answered.)
+    @Test func aPartialLineIsDroppedAtShutdown() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let handler = GatedHandler()
+        let (server, running) = await Self.startServer(in: dir, handler: handler)
 
         let client = try RawUnixSocket(connectingTo: dir.file("t.sock"))
         try await client.writeAll("first\nsecond-not-yet-ended")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while handler.arrived == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
-        try #require(handler.arrived == 1)
+        try await Self.firstArrival(handler)
         try await Task.sleep(for: .milliseconds(100))
         server.beginShutdown()
         try await Task.sleep(for: .milliseconds(100))
@@ -221,20 +234,13 @@ struct TransportDrainTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let handler = GatedHandler()
-        let server = UnixSocketServer(
-            configuration: TransportConfiguration(socketPath: dir.file("t.sock")), handler: handler,
-            logger: Logger(label: "drain") { _ in SwiftLogNoOpLogHandler() })
-        let running = Task { try await server.run() }
-        var ready = server.ready.makeAsyncIterator()
-        _ = await ready.next()
+        let (server, running) = await Self.startServer(in: dir, handler: handler)
 
         let busy = try RawUnixSocket(connectingTo: dir.file("t.sock"))
         let idle = try RawUnixSocket(connectingTo: dir.file("t.sock"))
         let payload = String(repeating: "p", count: payloadSize)
         try await busy.writeAll(payload + "\n")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while handler.arrived == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
-        try #require(handler.arrived == 1)
+        try await Self.firstArrival(handler)
 
         try await Task.sleep(for: .milliseconds(100))
         server.beginShutdown()
