@@ -175,66 +175,66 @@ struct ParamContractTests {
     }
 
     @Test func everyParamTheContractForbidsIsRefusedByNameAndNothingBreaksTheServer() async throws {
-        let server = try await LiveServer.started()
-        let client = try await server.connect()
-        var x = Exchange(client: client)
-        let contract = try await client.call("rpc.discover", timeout: Spine.lineTimeout)
-        let methods = try #require(contract["methods"]?.arrayValue)
-        #expect(methods.count == Self.samples.count, "a sample per method, and no sample for a method that is gone")
-        var refused = 0
-        for method in methods {
-            let name = try #require(method["name"]?.stringValue)
-            guard let sample = Self.samples[name]?.objectValue else {
-                Issue.record("no valid sample for \(name): add one to ParamContractTests.samples")
-                continue
-            }
-            // The sample itself is well formed: whatever it meets, not an invalid-params error.
-            let plain = try await x.call(name, sample)
-            #expect(plain["error"]?["code"] != -32602, "the sample for \(name) is valid: \(plain)")
-
-            for param in method["params"]?.arrayValue ?? [] {
-                let p = try #require(param["name"]?.stringValue)
-                let schema = try #require(param["schema"])
-                let required = param["required"] == true
-                for (value, why, field) in Self.violations(of: schema, name: p) {
-                    var params = sample
-                    params[p] = value
-                    try await x.expectInvalid(name, params, field: field, why: "\(p) \(why)")
-                    refused += 1
+        // The built-in strict policy; the server is stopped and removed however the test ends.
+        try await Lifecycle.withServer(policy: nil) { server, client in
+            var x = Exchange(client: client)
+            let contract = try await client.call("rpc.discover", timeout: Spine.lineTimeout)
+            let methods = try #require(contract["methods"]?.arrayValue)
+            #expect(methods.count == Self.samples.count, "a sample per method, and no sample for a method that is gone")
+            var refused = 0
+            for method in methods {
+                let name = try #require(method["name"]?.stringValue)
+                guard let sample = Self.samples[name]?.objectValue else {
+                    Issue.record("no valid sample for \(name): add one to ParamContractTests.samples")
+                    continue
                 }
-                if schema["const"] == true {
-                    // "must be true, else CONFIRMATION_REQUIRED" (API.md): false, null or missing.
-                    for value in [JSON.bool(false), .null, nil] {
+                // The sample itself is well formed: whatever it meets, not an invalid-params error.
+                let plain = try await x.call(name, sample)
+                #expect(plain["error"]?["code"] != -32602, "the sample for \(name) is valid: \(plain)")
+
+                for param in method["params"]?.arrayValue ?? [] {
+                    let p = try #require(param["name"]?.stringValue)
+                    let schema = try #require(param["schema"])
+                    let required = param["required"] == true
+                    for (value, why, field) in Self.violations(of: schema, name: p) {
                         var params = sample
                         params[p] = value
-                        let r = try await x.call(name, params)
-                        #expect(r["error"]?["data"]?["reason"] == "CONFIRMATION_REQUIRED", "\(name) with \(p) \(String(describing: value)) -> \(r)")
+                        try await x.expectInvalid(name, params, field: field, why: "\(p) \(why)")
+                        refused += 1
                     }
-                } else if required {
-                    var params = sample
-                    params[p] = nil
-                    try await x.expectInvalid(name, params, field: "params.\(p)", why: "\(p) missing")
-                    params[p] = .null
-                    try await x.expectInvalid(name, params, field: "params.\(p)", why: "\(p) null")
-                    refused += 2
+                    if schema["const"] == true {
+                        // "must be true, else CONFIRMATION_REQUIRED" (API.md): false, null or missing.
+                        for value in [JSON.bool(false), .null, nil] {
+                            var params = sample
+                            params[p] = value
+                            let r = try await x.call(name, params)
+                            #expect(r["error"]?["data"]?["reason"] == "CONFIRMATION_REQUIRED", "\(name) with \(p) \(String(describing: value)) -> \(r)")
+                        }
+                    } else if required {
+                        var params = sample
+                        params[p] = nil
+                        try await x.expectInvalid(name, params, field: "params.\(p)", why: "\(p) missing")
+                        params[p] = .null
+                        try await x.expectInvalid(name, params, field: "params.\(p)", why: "\(p) null")
+                        refused += 2
+                    }
+                    for value in Self.hostile {
+                        var params = sample
+                        params[p] = value
+                        _ = try await x.call(name, params)
+                    }
                 }
-                for value in Self.hostile {
-                    var params = sample
-                    params[p] = value
-                    _ = try await x.call(name, params)
-                }
+                var extra = sample
+                extra["zzUnknown"] = "1"
+                try await x.expectInvalid(name, extra, field: "params.zzUnknown", why: "an unknown param")
+                refused += 1
             }
-            var extra = sample
-            extra["zzUnknown"] = "1"
-            try await x.expectInvalid(name, extra, field: "params.zzUnknown", why: "an unknown param")
-            refused += 1
-        }
-        #expect(refused > 300, "the contract's schemas gave \(refused) invalid calls")
+            #expect(refused > 300, "the contract's schemas gave \(refused) invalid calls")
 
-        let audit = try await client.call("audit.verify", timeout: Spine.lineTimeout)
-        #expect(audit["ok"] == true, "\(audit)")
-        try await Spine.expectHealthy(server)
-        await client.close()
-        await Spine.stop(server)
+            let audit = try await client.call("audit.verify", timeout: Spine.lineTimeout)
+            #expect(audit["ok"] == true, "\(audit)")
+            try await Spine.expectHealthy(server)
+            await Spine.stop(server)
+        }
     }
 }
