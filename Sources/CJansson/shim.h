@@ -12,9 +12,6 @@ static inline int fg_json_error_is_depth(const json_error_t *e) {
     return json_error_code(e) == json_error_stack_overflow;
 }
 
-/* Frees a string returned by json_dumps (allocated by jansson's malloc). */
-static inline void fg_json_free(char *p) { free(p); }
-
 /* json_object_foreach, as functions. */
 static inline void *fg_json_object_iter(json_t *o) { return json_object_iter(o); }
 static inline void *fg_json_object_iter_next(json_t *o, void *it) { return json_object_iter_next(o, it); }

@@ -33,9 +33,15 @@ extension JSON {
         guard let base = bytes.baseAddress, bytes.count > 0 else {
             throw JSONParseError(kind: .syntax, message: "empty input")
         }
-        var error = json_error_t()
         let flags = fg_json_load_flags | Int(JSON_DECODE_ANY) | (allowNUL ? Int(JSON_ALLOW_NUL) : 0)
-        guard let root = json_loadb(base.assumingMemoryBound(to: CChar.self), bytes.count, flags, &error) else {
+        return try JanssonArena.scope { () throws(JSONParseError) -> JSON in
+            try parseInScope(UnsafeRawBufferPointer(start: base, count: bytes.count), flags: flags, maxDepth: maxDepth)
+        }
+    }
+
+    private static func parseInScope(_ bytes: UnsafeRawBufferPointer, flags: Int, maxDepth: Int) throws(JSONParseError) -> JSON {
+        var error = json_error_t()
+        guard let root = json_loadb(bytes.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count, flags, &error) else {
             if fg_json_error_is_depth(&error) != 0 {
                 throw JSONParseError(kind: .tooDeep, message: "nesting deeper than \(maxDepth) levels")
             }
@@ -225,6 +231,10 @@ extension JSON {
     /// jansson's compact encoding, with a marker string for each `.encoded` part, which is
     /// appended to `encodedParts` in the order of the output.
     private static func dump(_ value: JSON, encodedParts: inout [EncodedJSON]) -> [UInt8] {
+        JanssonArena.scope { dumpInScope(value, encodedParts: &encodedParts) }
+    }
+
+    private static func dumpInScope(_ value: JSON, encodedParts: inout [EncodedJSON]) -> [UInt8] {
         let j = build(value, encodedParts: &encodedParts)
         defer { fg_json_decref(j) }
         let flags = fg_json_dump_flags | Int(JSON_ENCODE_ANY)
@@ -236,7 +246,7 @@ extension JSON {
         }
         if let fitted { return fitted }
         guard let text = json_dumps(j, flags) else { return Array("null".utf8) }
-        defer { fg_json_free(text) }
+        defer { JanssonArena.freeReturned(text) }
         let n = strlen(text)
         return Array(UnsafeRawBufferPointer(start: text, count: n))
     }
