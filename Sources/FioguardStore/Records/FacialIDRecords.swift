@@ -45,18 +45,19 @@ extension Connection {
         d.last_error, d.completed_at
         """
 
+    // Built once: `facialId.show` runs the first on every call, and the statement cache looks
+    // statements up by their text.
+    static let facialIDsOfSubjectSQL =
+        "SELECT \(facialColumns) FROM facial_ids f LEFT JOIN deletion_jobs d ON d.facial_row = f.id WHERE f.subject_id = ? ORDER BY f.id"
+    static let facialIDByHashSQL =
+        "SELECT \(facialColumns) FROM facial_ids f LEFT JOIN deletion_jobs d ON d.facial_row = f.id WHERE f.fid_hash = ?"
+
     public func facialIDs(subjectID: Int64) throws(StoreError) -> [FacialIDRow] {
-        try query(
-            "SELECT \(Self.facialColumns) FROM facial_ids f LEFT JOIN deletion_jobs d ON d.facial_row = f.id WHERE f.subject_id = ? ORDER BY f.id",
-            [.int(subjectID)]
-        ).map(FacialIDRow.init)
+        try query(Self.facialIDsOfSubjectSQL, [.int(subjectID)]).map(FacialIDRow.init)
     }
 
     public func facialID(hash: String) throws(StoreError) -> FacialIDRow? {
-        try queryOne(
-            "SELECT \(Self.facialColumns) FROM facial_ids f LEFT JOIN deletion_jobs d ON d.facial_row = f.id WHERE f.fid_hash = ?",
-            [.text(hash)]
-        ).map(FacialIDRow.init)
+        try queryOne(Self.facialIDByHashSQL, [.text(hash)]).map(FacialIDRow.init)
     }
 
     public func insertFacialID(
