@@ -162,10 +162,16 @@ extension JSON {
     /// Each marker's bytes replaced by its part's encoding, or nil unless every marker was found
     /// exactly once and nothing else looks like one.
     private static func replaceMarkers(in marked: [UInt8], with parts: [EncodedJSON]) -> [UInt8]? {
+        guard let fixed = segments(of: marked, markers: parts.count) else { return nil }
+        return join(fixed, parts.map(\.bytes))
+    }
+
+    /// The bytes between the markers of `markers` parts (one more segment than markers), or nil
+    /// unless every marker was found exactly once, in order, and nothing else looks like one.
+    static func segments(of marked: [UInt8], markers: Int) -> [ArraySlice<UInt8>]? {
         let body = markerBody
-        var out: [UInt8] = []
-        out.reserveCapacity(marked.count + parts.reduce(0) { $0 + $1.bytes.count })
-        var expected = 0
+        var fixed: [ArraySlice<UInt8>] = []
+        fixed.reserveCapacity(markers + 1)
         let complete = marked.withUnsafeBufferPointer { m -> Bool in
             body.withUnsafeBufferPointer { b -> Bool in
                 let zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9"), quote = UInt8(ascii: "\"")
@@ -174,25 +180,41 @@ extension JSON {
                     let start = m.baseAddress!.distance(to: found) - 1
                     var end = start + 1 + b.count
                     var index = 0
-                    while end < m.count, m[end] >= zero, m[end] <= nine, index < parts.count {
+                    while end < m.count, m[end] >= zero, m[end] <= nine, index < markers {
                         index = index * 10 + Int(m[end] - zero)
                         end += 1
                     }
                     // A lookalike accepted here shifts every later marker's number, so the real
                     // ones cannot all match: the count check below, or this one, then fails.
-                    guard start >= copied, m[start] == quote, end < m.count, m[end] == quote, index == expected,
-                        index < parts.count
+                    guard start >= copied, m[start] == quote, end < m.count, m[end] == quote, index == fixed.count,
+                        index < markers
                     else { return false }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: m[copied..<start]))
-                    out.append(contentsOf: parts[index].bytes)
-                    expected += 1
+                    fixed.append(marked[copied..<start])
                     copied = end + 1
                 }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: m[copied...]))
+                fixed.append(marked[copied...])
                 return true
             }
         }
-        return complete && expected == parts.count ? out : nil
+        return complete && fixed.count == markers + 1 ? fixed : nil
+    }
+
+    /// `fixed[0]`, `parts[0]`, `fixed[1]`, … `fixed[n]`: one more fixed segment than parts.
+    static func join<S: Collection<UInt8>>(_ fixed: [S], _ parts: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(fixed.reduce(0) { $0 + $1.count } + parts.reduce(0) { $0 + $1.count })
+        for (i, segment) in fixed.enumerated() {
+            out.append(contentsOf: segment)
+            if i < parts.count { out.append(contentsOf: parts[i]) }
+        }
+        return out
+    }
+
+    /// jansson's encoding of `value` with a marker string for each `.encoded` part (see `encoded()`).
+    static func markedEncoding(_ value: JSON) -> (marked: [UInt8], parts: [EncodedJSON]) {
+        var parts: [EncodedJSON] = []
+        let marked = dump(value, encodedParts: &parts)
+        return (marked, parts)
     }
 
     /// Joins jansson's encodings of the pieces around each `.encoded` part (the slow way, one

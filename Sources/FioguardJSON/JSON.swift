@@ -133,6 +133,12 @@ public final class EncodedJSON: Sendable, Hashable {
         self.tree = nil
     }
 
+    /// A value encoded already, as `JSON.encoded()` makes it.
+    init(encoded bytes: [UInt8]) {
+        self.bytes = bytes
+        self.tree = nil
+    }
+
     /// An array of values encoded already (each as `JSON.encoded()` made it).
     public init(arrayOfEncoded elements: [[UInt8]]) {
         var out: [UInt8] = [UInt8(ascii: "[")]
@@ -147,10 +153,10 @@ public final class EncodedJSON: Sendable, Hashable {
     }
 
     /// The value (parsed back from `bytes` when it was encoded piecewise; for inspection and
-    /// tests: `null` if the text holds a `\u0000`, which the parser refuses).
+    /// tests).
     public var value: JSON {
         if let tree { return tree }
-        return (try? JSON.parse(bytes, maxDepth: 1024)) ?? .null
+        return (try? JSON.parse(bytes, maxDepth: 1024, allowNUL: true)) ?? .null
     }
 
     public static func == (a: EncodedJSON, b: EncodedJSON) -> Bool { a.value == b.value }

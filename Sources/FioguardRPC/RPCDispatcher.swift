@@ -96,9 +96,12 @@ public struct RPCDispatcher: Sendable {
         ["jsonrpc": "2.0", "error": error.json, "id": id]
     }
 
+    /// Encoded at once, into the envelope's bytes encoded once (`JSONTemplate`).
     public static func resultResponse(id: JSON, _ result: JSON) -> JSON {
-        ["jsonrpc": "2.0", "result": result, "id": id]
+        .encoded(resultEnvelope.filled(result, id))
     }
+
+    private static let resultEnvelope = JSONTemplate(["jsonrpc": "2.0", "result": JSONTemplate.hole, "id": JSONTemplate.hole])
 
     // MARK: one request
 
