@@ -127,9 +127,10 @@ extension JSON {
     /// then replaced by the part's.
     public func encoded() -> [UInt8] {
         if case .encoded(let whole) = self { return whole.bytes }
-        guard containsEncoded else { return Self.dump(self) }
         var parts: [EncodedJSON] = []
         let marked = Self.dump(self, encodedParts: &parts)
+        // Most trees hold no `.encoded` part: their dump is the answer.
+        if parts.isEmpty { return marked }
         return Self.replaceMarkers(in: marked, with: parts) ?? {
             // A string of the tree held a marker's exact text (it cannot happen by accident: the
             // markers carry a per-process random nonce and a NUL). Join around each part instead.
@@ -200,14 +201,19 @@ extension JSON {
     }
 
     /// `fixed[0]`, `parts[0]`, `fixed[1]`, … `fixed[n]`: one more fixed segment than parts.
-    static func join<S: Collection<UInt8>>(_ fixed: [S], _ parts: [[UInt8]]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(fixed.reduce(0) { $0 + $1.count } + parts.reduce(0) { $0 + $1.count })
-        for (i, segment) in fixed.enumerated() {
-            out.append(contentsOf: segment)
-            if i < parts.count { out.append(contentsOf: parts[i]) }
+    static func join(_ fixed: [ArraySlice<UInt8>], _ parts: [[UInt8]]) -> [UInt8] {
+        let total = fixed.reduce(0) { $0 + $1.count } + parts.reduce(0) { $0 + $1.count }
+        return [UInt8](unsafeUninitializedCapacity: total) { out, count in
+            func copy(_ bytes: UnsafeRawBufferPointer) {
+                guard bytes.count > 0 else { return }
+                UnsafeMutableRawPointer(out.baseAddress! + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                count += bytes.count
+            }
+            for (i, segment) in fixed.enumerated() {
+                segment.withUnsafeBytes(copy)
+                if i < parts.count { parts[i].withUnsafeBytes(copy) }
+            }
         }
-        return out
     }
 
     /// jansson's encoding of `value` with a marker string for each `.encoded` part (see `encoded()`).
