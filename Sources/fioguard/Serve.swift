@@ -74,6 +74,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(
+        name: .customLong("event-loops"),
+        help: "Threads for socket I/O; default: half the cores, at least 1 (or $NIO_SINGLETON_GROUP_LOOP_COUNT).")
+    var eventLoops: Int?
+
     func validate() throws {
         guard UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) == true else {
             throw ValidationError("--socket-mode: expected an octal mode such as 0660")
@@ -90,6 +95,7 @@ struct Serve: AsyncParsableCommand {
         guard faceioRequestTimeout >= 1 else { throw ValidationError("--faceio-request-timeout: at least 1 second") }
         guard faceioMaxConcurrent >= 1, faceioRate > 0 else { throw ValidationError("--faceio-max-concurrent ≥ 1 and --faceio-rate > 0") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout: at least 1 second") }
+        if let eventLoops, !(1...1024).contains(eventLoops) { throw ValidationError("--event-loops: from 1 to 1024") }
         // Checked here, while parsing, so an unreadable or empty file is a usage error of
         // `fioguard serve`; `run()` reads them again.
         _ = try secret(file: faceioKeyFile, flag: "--faceio-key-file", environment: "FIOGUARD_FACEIO_API_KEY")
@@ -106,6 +112,10 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "fioguard")
+        // Before anything uses NIO's shared event loop group.
+        let loops = EventLoopCount.configure(
+            requested: eventLoops, environmentValue: getenv(EventLoopCount.environmentVariable).map { String(cString: $0) })
+        logger.info("socket I/O", metadata: ["eventLoops": "\(loops)"])
 
         var config = ServerConfiguration(socketPath: socket, databasePath: database)
         config.policyPath = policy
