@@ -96,7 +96,8 @@ public struct RPCDispatcher: Sendable {
         ["jsonrpc": "2.0", "error": error.json, "id": id]
     }
 
-    /// Encoded at once, into the envelope's bytes encoded once (`JSONTemplate`).
+    /// Encoded here, between the envelope's fixed bytes (`JSONTemplate`), so the envelope is not
+    /// encoded again for every answer.
     public static func resultResponse(id: JSON, _ result: JSON) -> JSON {
         .encoded(resultEnvelope.filled(result, id))
     }
