@@ -153,7 +153,7 @@ public final class EncodedJSON: Sendable, Hashable {
     }
 
     /// The value (parsed back from `bytes` when it was encoded piecewise; for inspection and
-    /// tests).
+    /// tests: `null` if the text cannot be read back, such as nesting over 1,024 levels).
     public var value: JSON {
         if let tree { return tree }
         return (try? JSON.parse(bytes, maxDepth: 1024, allowNUL: true)) ?? .null

@@ -18,12 +18,14 @@ import Darwin
 /// the arena is reused whole once the scope ends with every block freed.
 ///
 /// Every block carries a 16-byte header saying where it came from, so each is freed the right
-/// way: `malloc`'s blocks (outside a scope, or too large for the arena) with `free`, an arena's
+/// way: `malloc`'s blocks (outside a scope, too large for the arena, or past a full chunk) with
+/// `free`, an arena's
 /// by counting it off its chunk. A chunk is reused only once all its blocks are freed: if one
 /// outlived its scope, the arena takes a new chunk and the old one is freed with its last block.
-/// jansson is only used in this module, each tree is freed within the scope that made it, and a
-/// scope never leaves its thread (it cannot suspend), so a chunk's count is only touched by its
-/// own thread.
+/// jansson is only used in this module (and its tests), each tree is freed within the scope that
+/// made it, and a scope never leaves its thread (it cannot suspend), so a chunk's count is only
+/// touched by its own thread. Freeing clears a block's check word, so a second free of it stops
+/// the process instead of counting the block off twice.
 enum JanssonArena {
     /// Runs `body` with jansson's small allocations on this thread taken from the arena.
     /// Scopes nest; the arena is reset when the outermost one ends.
@@ -46,12 +48,14 @@ enum JanssonArena {
     /// Frees what jansson returned for the caller to free (`json_dumps`'s text).
     static func freeReturned(_ pointer: UnsafeMutableRawPointer?) { release(pointer) }
 
-    /// Bytes before every block: the chunk it came from (zero for `malloc`'s) and a check word,
-    /// which also keeps blocks 16-byte aligned.
+    /// Bytes before every block: the chunk it came from (zero for `malloc`'s) and a check word
+    /// (cleared when the block is freed); 16 bytes keep blocks 16-byte aligned.
     static let headerSize = 16
     private static let check: UInt64 = 0x6a61_6e73_736f_6e21  // "jansson!"
 
     private static let allocate: json_malloc_t = { size in
+        // jansson's size_t arrives as Int: refuse what would not fit with its header.
+        guard size >= 0, size <= Int.max - headerSize else { return nil }
         if let arena = Arena.existing, let block = arena.pointee.take(size) { return block }
         guard let base = malloc(size + headerSize) else { return nil }
         base.storeBytes(of: 0, as: UInt.self)
@@ -62,7 +66,8 @@ enum JanssonArena {
     private static let release: json_free_t = { pointer in
         guard let pointer else { return }
         let base = pointer - headerSize
-        precondition(base.load(fromByteOffset: 8, as: UInt64.self) == check, "jansson freed a block it was not given")
+        precondition(base.load(fromByteOffset: 8, as: UInt64.self) == check, "jansson freed a block it was not given, or freed it twice")
+        base.storeBytes(of: 0, toByteOffset: 8, as: UInt64.self)
         guard let chunk = UnsafeMutableRawPointer(bitPattern: base.load(as: UInt.self)) else {
             free(base)
             return

@@ -17,12 +17,13 @@ public enum EventLoopCount {
         max(1, (cores ?? System.coreCount) / 2)
     }
 
-    /// The count to use: `requested` if given, else NIO's environment variable if set (its value
-    /// is `environmentValue`), else `defaultCount`. Nil when NIO's variable decides (NIO reads
-    /// and checks it itself).
+    /// The count to use: `requested` if given, else NIO's environment variable if it holds a
+    /// number (its value is `environmentValue`), else `defaultCount`. Nil when NIO's variable
+    /// decides (NIO reads it itself and keeps it within 1...1024); one that is not a number, which
+    /// NIO would ignore for a loop per core, does not undo the default.
     public static func resolve(requested: Int?, environmentValue: String?, cores: Int? = nil) -> Int? {
         if let requested { return requested }
-        if environmentValue != nil { return nil }
+        if environmentValue.flatMap({ Int($0) }) != nil { return nil }
         return defaultCount(cores: cores)
     }
 

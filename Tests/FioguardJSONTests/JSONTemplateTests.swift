@@ -24,12 +24,19 @@ import Testing
         #expect(envelope.holes == 2)
     }
 
-    @Test func aValueThatLooksLikeAMarkerIsEncodedAsItself() {
-        // The markers are a NUL, a per-process nonce and a number: a caller's id can hold a NUL and
-        // digits, but not the nonce, so it stays a plain string.
-        let lookalike: JSON = .string("\u{0}0:0")
-        let filled = envelope.filled(lookalike, lookalike)
-        #expect(filled.bytes == (["jsonrpc": "2.0", "result": lookalike, "id": lookalike] as JSON).encoded())
+    @Test func valuesHoldingAMarkersExactTextAreEncodedAsThemselves() {
+        // The holes' own markers, as strings: the template's fixed bytes were cut once, so what
+        // fills a hole is never searched for markers again.
+        let first: JSON = .string(JSON.marker(0)), second: JSON = .string(JSON.marker(1))
+        let filled = envelope.filled(first, second)
+        #expect(filled.bytes == (["jsonrpc": "2.0", "result": first, "id": second] as JSON).encoded())
+        #expect(filled.value == ["jsonrpc": "2.0", "result": first, "id": second])
+        // A result with a spliced part next to a marker's text takes the slow way inside its own
+        // encoding, and still comes out whole.
+        let part = EncodedJSON(["k": "v"])
+        let mixed: JSON = ["spliced": .encoded(part), "text": first]
+        let whole = envelope.filled(mixed, 1)
+        #expect(whole.value == ["jsonrpc": "2.0", "result": ["spliced": ["k": "v"], "text": first], "id": 1])
     }
 
     @Test func holesAreFilledInEncodingOrder() {

@@ -11,7 +11,10 @@ import Testing
 
     @Test func aRequestedCountWinsThenNIOsOwnVariable() {
         #expect(EventLoopCount.resolve(requested: 3, environmentValue: "5", cores: 2) == 3)
-        // Left to NIO, which reads (and checks) its variable itself.
+        // Left to NIO, which reads (and bounds) its variable itself.
         #expect(EventLoopCount.resolve(requested: nil, environmentValue: "5", cores: 2) == nil)
+        // Not a number: NIO would ignore it for a loop per core, so the default stands.
+        #expect(EventLoopCount.resolve(requested: nil, environmentValue: "auto", cores: 4) == 2)
+        #expect(EventLoopCount.resolve(requested: nil, environmentValue: "", cores: 4) == 2)
     }
 }
