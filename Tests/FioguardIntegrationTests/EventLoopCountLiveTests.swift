@@ -16,39 +16,33 @@ struct EventLoopCountLiveTests {
         }.count
     }
 
-    // One is this machine's default on 2 or 3 cores; the other count differs from it anywhere.
-    @Test(arguments: [1, EventLoopCount.defaultCount() + 2])
-    func theFlagSetsTheNumberOfEventLoops(_ loops: Int) async throws {
-        let server = try await LiveServer.started(arguments: ["--event-loops", "\(loops)"])
+    /// Starts a daemon, checks it answers, then that it runs `loops` event loops and logged so.
+    private static func expectEventLoops(
+        _ loops: Int, arguments: [String] = [], environment: [String: String] = [:]
+    ) async throws {
+        let server = try await LiveServer.started(arguments: arguments, environment: environment)
         let c = try await server.connect()
         try await Spine.expectPing(c)
         await c.close()
-        #expect(try Self.eventLoopThreads(server) == loops)
+        #expect(try eventLoopThreads(server) == loops)
         #expect(server.log.contains("eventLoops=\(loops)"), "\(server.log)")
         await Spine.stop(server)
+    }
+
+    // One is this machine's default on 2 or 3 cores; the other count differs from it anywhere.
+    @Test(arguments: [1, EventLoopCount.defaultCount() + 2])
+    func theFlagSetsTheNumberOfEventLoops(_ loops: Int) async throws {
+        try await Self.expectEventLoops(loops, arguments: ["--event-loops", "\(loops)"])
     }
 
     @Test(.enabled(if: ProcessInfo.processInfo.environment["NIO_SINGLETON_GROUP_LOOP_COUNT"] == nil))
     func byDefaultHalfTheCores() async throws {
-        let server = try await LiveServer.started()
-        let c = try await server.connect()
-        try await Spine.expectPing(c)
-        await c.close()
-        let expected = EventLoopCount.defaultCount()
-        #expect(try Self.eventLoopThreads(server) == expected)
-        #expect(server.log.contains("eventLoops=\(expected)"), "\(server.log)")
-        await Spine.stop(server)
+        try await Self.expectEventLoops(EventLoopCount.defaultCount())
     }
 
     @Test func withoutTheFlagNIOsVariableDecides() async throws {
         let loops = EventLoopCount.defaultCount() + 1
-        let server = try await LiveServer.started(environment: ["NIO_SINGLETON_GROUP_LOOP_COUNT": "\(loops)"])
-        let c = try await server.connect()
-        try await Spine.expectPing(c)
-        await c.close()
-        #expect(try Self.eventLoopThreads(server) == loops)
-        #expect(server.log.contains("eventLoops=\(loops)"), "\(server.log)")
-        await Spine.stop(server)
+        try await Self.expectEventLoops(loops, environment: ["NIO_SINGLETON_GROUP_LOOP_COUNT": "\(loops)"])
     }
 
     @Test func anOutOfRangeCountIsRefused() async throws {
