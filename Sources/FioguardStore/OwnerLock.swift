@@ -80,12 +80,19 @@ final class OwnerLock: Sendable {
     }
 
     /// Gives the lock back; later calls do nothing.
+    ///
+    /// Unlocked before it is closed: a `flock` lock belongs to the open file, and a child that
+    /// another thread forks shares it until its `exec` closes the copy (`O_CLOEXEC`). Closing alone
+    /// would leave the file locked for that moment, and the next store on it refused as "in use".
     func release() {
         let fd = descriptor.withLock { fd in
             defer { fd = -1 }
             return fd
         }
-        if fd >= 0 { close(fd) }
+        if fd >= 0 {
+            _ = flock(fd, LOCK_UN)
+            close(fd)
+        }
     }
 
     deinit { release() }

@@ -471,7 +471,7 @@ struct DatabaseTests {
         try await withTemporaryDirectory { dir in
             let first = try openDatabase(dir)
             do {
-                _ = try openDatabase(dir, lockWait: .zero)
+                _ = try openDatabase(dir)
                 Issue.record("a second store opened the same file")
             } catch let error as StoreError {
                 #expect(error.isInUse)
@@ -511,13 +511,47 @@ struct DatabaseTests {
             #expect(OwnerLock.canonical(dir + "/alias/new.sqlite").hasSuffix("/real/new.sqlite"))
             #expect(OwnerLock.canonical(dir + "/missing/new.sqlite") == dir + "/missing/new.sqlite")
             do {
-                _ = try openDatabase(dir + "/other", lockWait: .zero)
+                _ = try openDatabase(dir + "/other")
                 Issue.record("a second store opened the same file through a symlink")
             } catch let error as StoreError {
                 #expect(error.isInUse, "\(error)")
             }
             await first.close()
         }
+    }
+
+    /// A closed store frees its file even while a copy of the lock's descriptor lives on, as it
+    /// does in a child that another thread has forked but not yet `exec`ed (a test suite starting
+    /// a daemon, say). Closing the descriptor alone would keep the `flock` lock until that copy
+    /// closes, and a store opened at once on the same file would be refused as "in use".
+    @Test func aClosedStoreFreesItsFileWhileACopyOfTheLockDescriptorLives() async throws {
+        try await withTemporaryDirectory { dir in
+            let first = try openDatabase(dir)
+            let lockPath = OwnerLock.canonical(dir + "/store.sqlite") + ".lock"
+            let copy = try #require(descriptors(naming: lockPath).first.map { dup($0) })
+            #expect(copy >= 0)
+            defer { close(copy) }
+            await first.close()
+            let second = try openDatabase(dir)
+            await second.close()
+        }
+    }
+
+    /// This process's open descriptors whose file is `path` (read from `/proc/self/fd`).
+    private func descriptors(naming path: String) -> [Int32] {
+        guard let directory = opendir("/proc/self/fd") else { return [] }
+        defer { closedir(directory) }
+        var found: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let fd = Int32(name) else { continue }
+            var target = [CChar](repeating: 0, count: 4096)
+            let count = readlink("/proc/self/fd/" + name, &target, target.count - 1)
+            if count > 0, String(decoding: target.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) == path {
+                found.append(fd)
+            }
+        }
+        return found
     }
 
     @Test func inMemoryAndInvalidConfigurationsAreRefused() async throws {

@@ -38,26 +38,16 @@ struct TestFailure: Error, CustomStringConvertible {
 
 let quietLogger = Logger(label: "fioguard.store.tests") { _ in SwiftLogNoOpLogHandler() }
 
-/// Opens the store in `directory`, waiting up to `lockWait` while its owner lock is held. A lock
-/// that `close()` gave back can stay held for a moment by a process that another test, running in
-/// parallel, is starting: the child inherits every descriptor, the lock's included, and drops the
-/// close-on-exec ones only when it execs. (A reopening test failed once in a `make test`, its lock
-/// held by no store of its own: most likely that way.)
-/// Tests that expect the refusal pass `.zero`.
+/// Opens the store in `directory`, at once: a store another test closed has given its lock back,
+/// even while a child another test is starting holds a copy of its descriptor (see
+/// `aClosedStoreFreesItsFileWhileACopyOfTheLockDescriptorLives`).
 func openDatabase(
-    _ directory: String, migrations: [Migration] = sampleMigrations, lockWait: Duration = .seconds(5),
+    _ directory: String, migrations: [Migration] = sampleMigrations,
     configure: (inout DatabaseConfiguration) -> Void = { _ in }
 ) throws(StoreError) -> Database {
     var configuration = DatabaseConfiguration(path: directory + "/store.sqlite")
     configure(&configuration)
-    let deadline = ContinuousClock.now + lockWait
-    while true {
-        do {
-            return try Database(configuration: configuration, migrations: migrations, logger: quietLogger)
-        } catch where error.isInUse && ContinuousClock.now < deadline {
-            usleep(10_000)
-        }
-    }
+    return try Database(configuration: configuration, migrations: migrations, logger: quietLogger)
 }
 
 /// Three steps of a small schema, as the services' real migrations will be.
