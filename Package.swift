@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "FioguardServicesTests", dependencies: ["FioguardServices", "FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
         .testTarget(
             name: "FioguardIntegrationTests",
-            dependencies: ["FioguardTesting", "FioguardServer", "FioguardFaceIO", "FioguardJSON"],
+            dependencies: ["FioguardTesting", "FioguardServer", "FioguardFaceIO", "FioguardJSON", "CSQLite"],
             swiftSettings: strict
         ),
     ]
