@@ -22,7 +22,7 @@ enum AuditMethods {
                 let limit = try p.optionalInt("limit", range: 1...10_000) ?? 100
                 try p.finish()
                 let entries = try await AuditTrail.query(
-                    env.database, subjectRef: subject.map(env.pseudonymizer.subject), since: since, limit: Int(limit))
+                    env.database, subject: subject.map { ($0, env.pseudonymizer.subject($0)) }, since: since, limit: Int(limit))
                 return ["entries": entries]
             },
         ]

@@ -11,16 +11,23 @@ public enum AuditTrail {
     static let headKey = "audit_head"
 
     /// Appends one entry using the caller's (writer) connection.
+    ///
+    /// `subjectID`: the row in `subjects` whose pseudonym is `subjectRef`, when the caller has it
+    /// at hand. It only decides how `audit.query` finds the entry (see schema v6), so nil is never
+    /// wrong, only slower to write: the entry is then indexed by its random-looking pseudonym.
     static func append(
-        _ conn: Connection, at: Int64, action: String, subjectRef: String?, caller: Caller, details: JSON
+        _ conn: Connection, at: Int64, action: String, subjectRef: String?, subjectID: Int64? = nil, caller: Caller, details: JSON
     ) throws {
-        try append(conn, at: at, action: action, subjectRef: subjectRef, caller: caller, encodedDetails: details.encodedString())
+        try append(
+            conn, at: at, action: action, subjectRef: subjectRef, subjectID: subjectID, caller: caller,
+            encodedDetails: details.encodedString())
     }
 
     /// `append` with the details already encoded: callers encode them before their write closure,
     /// so the single writer thread spends its time on SQL only.
     static func append(
-        _ conn: Connection, at: Int64, action: String, subjectRef: String?, caller: Caller, encodedDetails text: String
+        _ conn: Connection, at: Int64, action: String, subjectRef: String?, subjectID: Int64? = nil, caller: Caller,
+        encodedDetails text: String
     ) throws {
         // Chain to the recorded head, not to whatever row is last in the table: if rows were
         // removed from the tail, the next entry must not paper over the gap (verify names it).
@@ -30,7 +37,9 @@ public enum AuditTrail {
         let callerText = caller.description
         let hash = entryHash(seq: seq, at: at, action: action, subjectRef: subjectRef, caller: callerText, details: text, prev: prev)
         try conn.appendAudit(
-            AuditRow(seq: seq, at: at, action: action, subjectRef: subjectRef, caller: callerText, details: text, prevHash: prev, hash: hash))
+            AuditRow(
+                seq: seq, at: at, action: action, subjectRef: subjectRef, caller: callerText, details: text, prevHash: prev, hash: hash,
+                subjectID: subjectRef == nil ? nil : subjectID))
         try conn.setMeta(headKey, Array("\(seq):\(hash)".utf8))
     }
 
@@ -105,14 +114,20 @@ public enum AuditTrail {
                     bad = (head.seq, "content does not match the recorded head")
                 }
             }
+            // The link to a subject row is outside the hash: one pointing elsewhere would hide the
+            // entry from `audit.query` for its subject.
+            if bad == nil, let seq = try conn.firstMislinkedAuditEntry() {
+                bad = (seq, "linked to a subject other than its subjectRef")
+            }
             return Verification(
                 ok: bad == nil, entries: count, headHash: count > 0 ? prev : nil, firstBadEntry: bad?.0, problem: bad?.1)
         }
     }
 
     /// Entries for `audit.query`, oldest first.
-    public static func query(_ database: Database, subjectRef: String?, since: Int64?, limit: Int) async throws -> JSON {
-        let rows = try await database.read { conn in try conn.auditEntries(subjectRef: subjectRef, since: since, limit: limit) }
+    /// `subject`: the subject's value and its pseudonym.
+    public static func query(_ database: Database, subject: (value: String, pseudonym: String)?, since: Int64?, limit: Int) async throws -> JSON {
+        let rows = try await database.read { conn in try conn.auditEntries(subject: subject, since: since, limit: limit) }
         return .array(
             rows.map { r in
                 let details = (try? JSON.parse(r.details)) ?? .string(r.details)

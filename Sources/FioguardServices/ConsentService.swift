@@ -165,7 +165,8 @@ public struct ConsentService: Sendable {
                 try conn.setIdempotencyEntry(key: key, subjectID: subjectID, requestHash: requestHash, consentID: consentID)
             }
             try AuditTrail.append(
-                conn, at: at, action: "consent.recorded", subjectRef: subjectRef, caller: caller, encodedDetails: auditDetails)
+                conn, at: at, action: "consent.recorded", subjectRef: subjectRef, subjectID: subjectID, caller: caller,
+                encodedDetails: auditDetails)
             return .recorded(recorded)
         }
         switch outcome {
@@ -271,7 +272,7 @@ public struct ConsentService: Sendable {
                     notBefore: { FacialIDService.revocationDeadline($0, revokedAt: now, policy: policy) })
             }
             try AuditTrail.append(
-                conn, at: now.secondsSinceEpoch, action: "consent.revoked", subjectRef: subjectRef, caller: caller,
+                conn, at: now.secondsSinceEpoch, action: "consent.revoked", subjectRef: subjectRef, subjectID: subjectID, caller: caller,
                 details: ["purposes": .strings(revokedPurposes), "deletionsQueued": .int(deletions.count)])
             return Revoked(revokedAt: now, revoked: revokedPurposes, deletions: deletions)
         }

@@ -20,9 +20,10 @@ public struct DeletionLedger: Sendable {
         let ref = job.facialID.map(env.pseudonymizer.facialID)
         try await env.database.write { conn in
             guard try conn.completeDeletionJob(id: job.id, now: now) else { return }
+            let subject = try conn.facialIDSubject(facialRow: job.facialRow)
             try AuditTrail.append(
-                conn, at: now, action: "deletion.completed", subjectRef: try conn.facialIDSubjectPseudonym(facialRow: job.facialRow),
-                caller: .system, details: ["facialRef": .string(ref), "attempts": .int(job.attempts + 1), "reason": .string(job.reason)])
+                conn, at: now, action: "deletion.completed", subjectRef: subject?.pseudonym, subjectID: subject?.id, caller: .system,
+                details: ["facialRef": .string(ref), "attempts": .int(job.attempts + 1), "reason": .string(job.reason)])
         }
     }
 
@@ -40,9 +41,10 @@ public struct DeletionLedger: Sendable {
         let ref = job.facialID.map(env.pseudonymizer.facialID)
         try await env.database.write { conn in
             guard try conn.failDeletionJob(id: job.id, attempts: job.attempts + 1, now: now, error: error) else { return }
+            let subject = try conn.facialIDSubject(facialRow: job.facialRow)
             try AuditTrail.append(
-                conn, at: now, action: "deletion.failed", subjectRef: try conn.facialIDSubjectPseudonym(facialRow: job.facialRow),
-                caller: .system, details: ["facialRef": .string(ref), "attempts": .int(job.attempts + 1), "error": .string(error)])
+                conn, at: now, action: "deletion.failed", subjectRef: subject?.pseudonym, subjectID: subject?.id, caller: .system,
+                details: ["facialRef": .string(ref), "attempts": .int(job.attempts + 1), "error": .string(error)])
         }
     }
 
@@ -56,9 +58,9 @@ public struct DeletionLedger: Sendable {
             let count = try await env.database.write { conn -> Int in
                 let jobs = try conn.deletionJobs(status: "failed", limit: 500)
                 for job in jobs where try conn.requeueFailedDeletionJob(id: job.id, now: now) {
+                    let subject = try conn.facialIDSubject(facialRow: job.facialRow)
                     try AuditTrail.append(
-                        conn, at: now, action: "deletion.retried", subjectRef: try conn.facialIDSubjectPseudonym(facialRow: job.facialRow),
-                        caller: .system,
+                        conn, at: now, action: "deletion.retried", subjectRef: subject?.pseudonym, subjectID: subject?.id, caller: .system,
                         details: ["facialRef": .string(job.facialID.map(env.pseudonymizer.facialID)), "attempts": .int(job.attempts),
                                   "why": "start-up"])
                 }

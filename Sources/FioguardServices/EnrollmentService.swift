@@ -65,7 +65,7 @@ public struct EnrollmentService: Sendable {
             }
             try AuditTrail.append(
                 conn, at: now.secondsSinceEpoch, action: decision.allow ? "enroll.authorized" : "enroll.denied", subjectRef: subjectRef,
-                caller: caller,
+                subjectID: subjectID, caller: caller,
                 details: ["decisionId": .string(decisionID), "policyVersion": .string(decision.policyVersion), "allow": .bool(decision.allow),
                           "failed": .strings(decision.reasons.filter { !$0.passed }.map(\.code)),
                           // The trigger as one of API.md's two values: free text outlives an erasure here.
@@ -118,7 +118,7 @@ public struct EnrollmentService: Sendable {
                     reason: "enrollment_refused", policy: policy, now: now, caller: caller)
                 else { throw refusal }
                 try AuditTrail.append(
-                    conn, at: now.secondsSinceEpoch, action: "enroll.refused", subjectRef: subject.pseudonym, caller: caller,
+                    conn, at: now.secondsSinceEpoch, action: "enroll.refused", subjectRef: subject.pseudonym, subjectID: subject.id, caller: caller,
                     details: ["facialRef": .string(facialRef), "decisionId": .string(t.decisionID),
                               "reason": .string(refusal.message), "deletionQueued": .bool(true)])
                 return .refused(refusal)
@@ -134,7 +134,7 @@ public struct EnrollmentService: Sendable {
                 throw ServiceError.ticketInvalid("ticket already used or voided")
             }
             try AuditTrail.append(
-                conn, at: now.secondsSinceEpoch, action: "enroll.completed", subjectRef: subject.pseudonym, caller: caller,
+                conn, at: now.secondsSinceEpoch, action: "enroll.completed", subjectRef: subject.pseudonym, subjectID: subject.id, caller: caller,
                 details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(t.decisionID),
                           "retainUntil": .string(deadline.retainUntil.rfc3339), "retentionRule": .string(deadline.rule)])
             return .enrolled([
@@ -176,7 +176,7 @@ public struct EnrollmentService: Sendable {
     ) throws {
         guard try conn.resolveUnauthorizedEnrollment(fidHash: fidHash) else { return }
         try AuditTrail.append(
-            conn, at: now.secondsSinceEpoch, action: "enrollment.flagCleared", subjectRef: subject.pseudonym, caller: caller,
+            conn, at: now.secondsSinceEpoch, action: "enrollment.flagCleared", subjectRef: subject.pseudonym, subjectID: subject.id, caller: caller,
             details: ["facialRef": .string(env.pseudonymizer.facialID(facialID))])
     }
 
@@ -193,7 +193,7 @@ public struct EnrollmentService: Sendable {
                 reason: reason, policy: policy, now: now, caller: caller)
         else { return false }
         try AuditTrail.append(
-            conn, at: now.secondsSinceEpoch, action: "enroll.abandoned", subjectRef: subject.pseudonym, caller: caller,
+            conn, at: now.secondsSinceEpoch, action: "enroll.abandoned", subjectRef: subject.pseudonym, subjectID: subject.id, caller: caller,
             details: ["facialRef": .string(env.pseudonymizer.facialID(facialID)), "decisionId": .string(ticket.decisionID),
                       "why": .string(why), "deletionQueued": .bool(true)])
         return true

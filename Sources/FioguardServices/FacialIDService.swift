@@ -167,7 +167,7 @@ public struct FacialIDService: Sendable {
             }
             let ref = try subjectRef ?? conn.subject(id: rows[0].subjectID)?.pseudonym
             try AuditTrail.append(
-                conn, at: now.secondsSinceEpoch, action: "facialId.touched", subjectRef: ref, caller: caller,
+                conn, at: now.secondsSinceEpoch, action: "facialId.touched", subjectRef: ref, subjectID: rows[0].subjectID, caller: caller,
                 details: ["count": .int(rows.count), "retainUntil": .string(latest!.retainUntil.rfc3339)])
             return [
                 "lastAuthenticatedAt": .string(now.rfc3339), "retainUntil": .string(latest!.retainUntil.rfc3339),
@@ -200,7 +200,7 @@ public struct FacialIDService: Sendable {
             }
             if queued > 0 || expedited > 0 {
                 try AuditTrail.append(
-                    conn, at: now.secondsSinceEpoch, action: "facialId.deleted", subjectRef: subjectRef, caller: caller,
+                    conn, at: now.secondsSinceEpoch, action: "facialId.deleted", subjectRef: subjectRef, subjectID: subjectID, caller: caller,
                     // Whether the caller gave a reason, not its words: the audit trail outlives an
                     // erasure, and free text may name a person.
                     details: ["queued": .int(queued), "expedited": .int(expedited), "reasonGiven": .bool(reason != nil)])

@@ -72,7 +72,7 @@ public struct RetentionService: Sendable {
                     queued += 1
                     try AuditTrail.append(
                         conn, at: now.secondsSinceEpoch, action: "retention.expired", subjectRef: try conn.subject(id: row.subjectID)?.pseudonym,
-                        caller: caller,
+                        subjectID: row.subjectID, caller: caller,
                         details: ["facialRef": .string(row.facialID.map(env.pseudonymizer.facialID)), "rule": .string(row.retainRule),
                                   "dueAt": .string(Timestamp(secondsSinceEpoch: row.retainUntil).rfc3339)])
                 }
@@ -108,7 +108,7 @@ public struct RetentionService: Sendable {
                 }
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "consent.expired", subjectRef: try conn.subject(id: subjectID)?.pseudonym,
-                    caller: caller, details: ["purposes": .strings(current.map(\.purpose)), "deletionsQueued": .int(queued)])
+                    subjectID: subjectID, caller: caller, details: ["purposes": .strings(current.map(\.purpose)), "deletionsQueued": .int(queued)])
                 return (current.count, queued)
             }
             report.consentsExpired += expiredCount

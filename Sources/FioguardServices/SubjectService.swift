@@ -45,7 +45,7 @@ public struct SubjectService: Sendable {
             try conn.eraseFacialIDValues(subjectID: subjectID)
             try conn.markSubjectErased(id: subjectID, now: now.secondsSinceEpoch)
             try AuditTrail.append(
-                conn, at: now.secondsSinceEpoch, action: "subject.erased", subjectRef: subjectRef, caller: caller,
+                conn, at: now.secondsSinceEpoch, action: "subject.erased", subjectRef: subjectRef, subjectID: subjectID, caller: caller,
                 details: ["consentsRevoked": .int(Set(active.map(\.consentID)).count), "deletionsQueued": .int(deletions.count)])
             return Erased(erasedAt: now, deletions: deletions)
         }

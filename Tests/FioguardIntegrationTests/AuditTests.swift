@@ -119,6 +119,66 @@ struct AuditTests {
         }
     }
 
+    /// Entries about a subject are found through its row id when they have one (schema v6) and
+    /// through its pseudonym when not: a denied first consent has no row to link, and a subject
+    /// erased and then back has two rows with one pseudonym. `audit.query` shows them all.
+    @Test("audit.query finds a subject's entries with and without a link to its row, across erasure and return")
+    func queryAcrossLinksAndErasure() async throws {
+        try await Lifecycle.withServer { server, client in
+            await Lifecycle.expectError("POLICY_DENIED", code: -32001) {
+                try await client.call("consent.record", Lifecycle.consentParams(subject: "back", domain: "elsewhere.example"))
+            }
+            try await Self.lifecycle(client, subject: "back")
+            _ = try await client.call("subject.erase", ["subject": "back", "confirm": true])
+            try await Lifecycle.recordConsent(client, subject: "back")
+            try await Lifecycle.recordConsent(client, subject: "other")
+
+            let entries = try await Lifecycle.auditEntries(client, subject: "back")
+            let actions = entries.compactMap { $0["action"]?.stringValue }
+            #expect(actions.first == "consent.denied")
+            #expect(actions.contains("subject.erased"))
+            #expect(actions.last == "consent.recorded")
+            #expect(actions.filter { $0 == "consent.recorded" }.count == 2, "\(actions)")
+            #expect(Set(entries.compactMap { $0["subjectRef"]?.stringValue }).count == 1)
+            let seqs = entries.compactMap { $0["seq"]?.intValue }
+            #expect(seqs == seqs.sorted(), "oldest first")
+            let all = try await Lifecycle.auditEntries(client)
+            let ref = entries.first?["subjectRef"]
+            #expect(all.filter { $0["subjectRef"] == ref }.count == entries.count, "every entry with the subject's pseudonym")
+            #expect(try await Lifecycle.auditEntries(client, subject: "back", limit: 2).compactMap { $0["seq"]?.intValue } == Array(seqs.prefix(2)))
+
+            // Both kinds were written: the denial without a row, the rest linked to one of two rows.
+            let links = try Lifecycle.sqlite(
+                server.databasePath,
+                "SELECT count(*) FILTER (WHERE subject_id IS NULL), count(DISTINCT subject_id) FROM audit_log WHERE subject_ref = '\(ref?.stringValue ?? "")'")
+            let counts = links.split(separator: "|").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            #expect(counts.count == 2 && counts[0] >= 1 && counts[1] == 2, "unlinked | rows linked: \(links)")
+            #expect(try await client.call("audit.verify")["ok"]?.boolValue == true)
+        }
+    }
+
+    @Test("an entry linked to another subject's row, or to no row, is named by audit.verify")
+    func mislinkedEntryDetected() async throws {
+        let firstLinked = "(SELECT min(seq) FROM audit_log WHERE subject_id IS NOT NULL)"
+        for target in ["(SELECT max(id) FROM subjects)", "999999"] {
+            let expected = try await Lifecycle.withServer { server, client in
+                try await Self.lifecycle(client, subject: "t1")
+                try await Self.lifecycle(client, subject: "t2")
+                #expect(await server.terminate() == 0)
+                let seq = try Lifecycle.sqlite(server.databasePath, "SELECT \(firstLinked)").trimmingCharacters(in: .whitespacesAndNewlines)
+                try Lifecycle.sqlite(server.databasePath, "UPDATE audit_log SET subject_id = \(target) WHERE seq = \(firstLinked)")
+                try await server.start()
+                let again = try await server.connect()
+                let verified = try await again.call("audit.verify")
+                await again.close()
+                #expect(verified["ok"]?.boolValue == false, "\(target)")
+                #expect(verified["problem"]?.stringValue?.contains("subject") == true)
+                return (Int64(seq), verified["firstBadEntry"]?.intValue)
+            }
+            #expect(expected.0 != nil && expected.0 == expected.1, "\(target)")
+        }
+    }
+
     @Test("audit.query filters by subject, since and limit; bad params are -32602")
     func query() async throws {
         try await Lifecycle.withServer { _, client in

@@ -42,6 +42,52 @@ import Testing
         }
     }
 
+    /// Audit entries written before v6 have no `subject_id`: after the migration they are still
+    /// found by their subject's pseudonym, next to newer entries linked to the subject's row, and
+    /// both lookups use an index (a query that scanned the log would fail to prepare).
+    @Test func auditEntriesFromBeforeV6AreFoundWithLinkedOnes() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/db.sqlite"
+            let old = try Database(configuration: DatabaseConfiguration(path: path), migrations: Array(Schema.migrations.prefix(5)), logger: quietLogger)
+            try await old.write { c in
+                _ = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
+                for (seq, ref) in [(1, "sub_a"), (2, "sub_b"), (3, "sub_a")] {
+                    try c.execute(
+                        "INSERT INTO audit_log (seq, at, action, subject_ref, caller, details, prev_hash, hash) VALUES (\(seq), 1, 'old', '\(ref)', 'c', '{}', 'p', 'h')")
+                }
+            }
+            await old.close()
+
+            let db = try Database(configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: quietLogger)
+            try await db.write { c in
+                let alice = try #require(try c.subjectID(named: "alice"))
+                try c.appendAudit(AuditRow(seq: 4, at: 2, action: "new", subjectRef: "sub_a", caller: "c", details: "{}", prevHash: "p", hash: "h", subjectID: alice))
+                try c.appendAudit(AuditRow(seq: 5, at: 2, action: "new", subjectRef: "sub_b", caller: "c", details: "{}", prevHash: "p", hash: "h"))
+            }
+            let (alice, since, bob, mislinked) = try await db.read { c in
+                (try c.auditEntries(subject: ("alice", "sub_a"), since: nil, limit: 10).map(\.seq),
+                 try c.auditEntries(subject: ("alice", "sub_a"), since: 2, limit: 10).map(\.seq),
+                 try c.auditEntries(subject: ("bob", "sub_b"), since: nil, limit: 1).map(\.seq),
+                 try c.firstMislinkedAuditEntry())
+            }
+            #expect(alice == [1, 3, 4])
+            #expect(since == [4])
+            #expect(bob == [2], "the limit keeps the oldest")
+            #expect(mislinked == nil)
+
+            let plan = try await db.read { c in
+                try c.query(
+                    "EXPLAIN QUERY PLAN SELECT seq FROM audit_log WHERE subject_id IS NULL AND subject_ref = ?1 "
+                        + "UNION ALL SELECT seq FROM audit_log WHERE subject_ref = ?1 AND subject_id IN (SELECT id FROM subjects WHERE subject = ?2)",
+                    [.text("sub_a"), .text("alice")]
+                ).compactMap { $0.text(3) }.joined(separator: "; ")
+            }
+            #expect(plan.contains("audit_unlinked_subject") && plan.contains("audit_subject_id"), "\(plan)")
+            #expect(!plan.contains("SCAN audit_log"), "\(plan)")
+            await db.close()
+        }
+    }
+
     /// Only subjects without a name are indexed by pseudonym (v4), and both lookups by pseudonym
     /// use that partial index (they name it; a query that stopped implying `subject IS NULL`
     /// would fail to prepare).

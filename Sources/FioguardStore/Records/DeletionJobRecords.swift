@@ -121,7 +121,9 @@ extension DeletionJobRow {
 
 extension Connection {
     /// The pseudonym of the subject owning a Facial ID row (for audit entries).
-    public func facialIDSubjectPseudonym(facialRow: Int64) throws(StoreError) -> String? {
-        try queryOne("SELECT s.pseudonym FROM facial_ids f JOIN subjects s ON s.id = f.subject_id WHERE f.id = ?", [.int(facialRow)])?.text(0)
+    /// The row id and pseudonym of the subject a Facial ID belongs to.
+    public func facialIDSubject(facialRow: Int64) throws(StoreError) -> (id: Int64, pseudonym: String)? {
+        try queryOne("SELECT s.id, s.pseudonym FROM facial_ids f JOIN subjects s ON s.id = f.subject_id WHERE f.id = ?", [.int(facialRow)])
+            .map { ($0.int(0)!, $0.text(1)!) }
     }
 }

@@ -7,6 +7,7 @@ public enum Schema {
         Migration(version: 3, name: "ticket_consumer", sql: v3),
         Migration(version: 4, name: "unnamed_pseudonym_index", sql: v4),
         Migration(version: 5, name: "held_enrollments", sql: v5),
+        Migration(version: 6, name: "audit_subject_id", sql: v6),
     ]
 
     static let v1 = """
@@ -181,5 +182,20 @@ public enum Schema {
 
         -- Open tickets by expiry (what a held enrollment waits for) and spent ones to purge.
         CREATE INDEX tickets_expiry ON tickets(expires_at);
+        """
+
+    static let v6 = """
+        -- Audit entries are found by subject through the subject's row id where the entry names
+        -- it, not through the pseudonym. Pseudonyms are keyed hashes, so every entry used to insert
+        -- into a random page of `audit_subject`: one more page of WAL and checkpoint per durable
+        -- write. Row ids grow with each new subject, so a new subject's entries land on the
+        -- rightmost page. Entries without a row id (older ones, and those for subjects without a
+        -- row, such as a denied first consent) stay indexed by pseudonym. `subject_id`, when set,
+        -- is a row whose pseudonym is the entry's `subject_ref` (`audit.verify` checks it); it is
+        -- not covered by the entry's hash, which is unchanged.
+        ALTER TABLE audit_log ADD COLUMN subject_id INTEGER;
+        DROP INDEX audit_subject;
+        CREATE INDEX audit_subject_id ON audit_log(subject_id, seq) WHERE subject_id IS NOT NULL;
+        CREATE INDEX audit_unlinked_subject ON audit_log(subject_ref, seq) WHERE subject_id IS NULL AND subject_ref IS NOT NULL;
         """
 }
