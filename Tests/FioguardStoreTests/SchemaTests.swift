@@ -42,6 +42,60 @@ import Testing
         }
     }
 
+    /// v7 rebuilds `consent_events` and `deletion_jobs` with their status CHECKs as comparisons:
+    /// rows, indexes and the append-only triggers are kept, bad values are still refused, and an
+    /// insert no longer builds a temporary B-tree (`OpenEphemeral`) for the CHECK.
+    @Test func v7KeepsRowsAndRulesAndDropsTheTemporaryBtree() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/db.sqlite"
+            let old = try Database(configuration: DatabaseConfiguration(path: path), migrations: Array(Schema.migrations.prefix(6)), logger: quietLogger)
+            try await old.write { c in
+                let s = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
+                try c.appendConsentEvent(subjectID: s, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")
+                try c.appendConsentEvent(subjectID: s, consentID: "cns_1", kind: "revoked", purposes: "[]", at: 2, details: "{}")
+                try c.execute(
+                    "INSERT INTO facial_ids (id, facial_id, fid_hash, subject_id, status, enrolled_at, retain_until, retain_rule, country) VALUES (7, 'f', 'h', \(s), 'deleting', 1, 9, 'r', 'DE')")
+                try c.execute(
+                    "INSERT INTO deletion_jobs (id, facial_row, facial_id, status, reason, requested_at, next_attempt_at) VALUES (3, 7, 'f', 'pending', 'x', 1, 1)")
+            }
+            await old.close()
+
+            let db = try Database(configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: quietLogger)
+            let (events, job, objects) = try await db.read { c in
+                (try c.query("SELECT id, kind FROM consent_events ORDER BY id").map { "\($0.int(0)!):\($0.text(1)!)" },
+                 try c.queryOne("SELECT id, facial_row, status FROM deletion_jobs").map { "\($0.int(0)!):\($0.int(1)!):\($0.text(2)!)" },
+                 Set(try c.query("SELECT name FROM sqlite_master WHERE tbl_name IN ('consent_events', 'deletion_jobs')").compactMap { $0.text(0) }))
+            }
+            #expect(events == ["1:granted", "2:revoked"])
+            #expect(job == "3:7:pending")
+            #expect(objects == [
+                "consent_events", "consent_events_subject", "consent_events_grant", "consent_events_no_update", "consent_events_no_delete",
+                "deletion_jobs", "sqlite_autoindex_deletion_jobs_1", "deletion_jobs_due",
+            ])
+            try await db.write { c in
+                let s = try #require(try c.subjectID(named: "alice"))
+                for bad in [
+                    "INSERT INTO consent_events (subject_id, consent_id, kind, purposes, at, details) VALUES (\(s), 'cns_2', 'granted ', '[]', 3, '{}')",
+                    "UPDATE consent_events SET details = '' WHERE id = 1",
+                    "DELETE FROM consent_events WHERE id = 2",
+                    "UPDATE deletion_jobs SET status = 'later' WHERE id = 3",
+                    "INSERT INTO consent_events (subject_id, consent_id, kind, purposes, at, details) VALUES (\(s), 'cns_1', 'granted', '[]', 3, '{}')",
+                ] {
+                    #expect(throws: StoreError.self, "\(bad)") { try c.execute(bad) }
+                }
+                try c.execute("UPDATE deletion_jobs SET status = 'done' WHERE id = 3")
+                for insert in [
+                    "INSERT INTO consent_events (subject_id, consent_id, kind, purposes, at, details) VALUES (1, 'x', 'expired', '[]', 1, '{}')",
+                    "INSERT INTO deletion_jobs (facial_row, status, reason, requested_at, next_attempt_at) VALUES (1, 'failed', 'x', 1, 1)",
+                ] {
+                    let ops = try c.query("EXPLAIN " + insert).compactMap { $0.text(1) }
+                    #expect(ops.contains("Insert") && !ops.contains("OpenEphemeral"), "\(insert): \(ops)")
+                }
+            }
+            await db.close()
+        }
+    }
+
     /// Audit entries written before v6 have no `subject_id`: after the migration they are still
     /// found by their subject's pseudonym, next to newer entries linked to the subject's row, and
     /// both lookups use an index (a query that scanned the log would fail to prepare).

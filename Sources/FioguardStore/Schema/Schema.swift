@@ -8,6 +8,7 @@ public enum Schema {
         Migration(version: 4, name: "unnamed_pseudonym_index", sql: v4),
         Migration(version: 5, name: "held_enrollments", sql: v5),
         Migration(version: 6, name: "audit_subject_id", sql: v6),
+        Migration(version: 7, name: "check_without_in_lists", sql: v7),
     ]
 
     static let v1 = """
@@ -197,5 +198,53 @@ public enum Schema {
         DROP INDEX audit_subject;
         CREATE INDEX audit_subject_id ON audit_log(subject_id, seq) WHERE subject_id IS NOT NULL;
         CREATE INDEX audit_unlinked_subject ON audit_log(subject_ref, seq) WHERE subject_id IS NULL AND subject_ref IS NOT NULL;
+        """
+
+    static let v7 = """
+        -- SQLite checks `x IN ('a', 'b', 'c')` (three values or more) by building a temporary
+        -- B-tree of the values on every row written: about 26,000 instructions of a
+        -- `consent.record`'s 760,000. The same constraints, written as comparisons, cost a few.
+        -- SQLite cannot change a CHECK in place, so both tables are rebuilt (nothing references
+        -- either, so the foreign keys stay on). `facial_ids`, which `deletion_jobs` and
+        -- `unauthorized_enrollments` reference, keeps its IN list: dropping it would break them.
+        CREATE TABLE consent_events_v7 (
+            id          INTEGER PRIMARY KEY,
+            subject_id  INTEGER NOT NULL REFERENCES subjects(id),
+            consent_id  TEXT NOT NULL,
+            kind        TEXT NOT NULL CHECK (kind = 'granted' OR kind = 'revoked' OR kind = 'expired'),
+            purposes    TEXT NOT NULL,
+            at          INTEGER NOT NULL,
+            details     TEXT NOT NULL
+        ) STRICT;
+        INSERT INTO consent_events_v7 (id, subject_id, consent_id, kind, purposes, at, details)
+            SELECT id, subject_id, consent_id, kind, purposes, at, details FROM consent_events ORDER BY id;
+        DROP TABLE consent_events;
+        ALTER TABLE consent_events_v7 RENAME TO consent_events;
+        CREATE INDEX consent_events_subject ON consent_events(subject_id, id);
+        CREATE UNIQUE INDEX consent_events_grant ON consent_events(consent_id) WHERE kind = 'granted';
+        CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+            BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
+        CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+            BEGIN SELECT RAISE(ABORT, 'consent history is append-only'); END;
+
+        CREATE TABLE deletion_jobs_v7 (
+            id              INTEGER PRIMARY KEY,
+            facial_row      INTEGER NOT NULL UNIQUE REFERENCES facial_ids(id),
+            facial_id       TEXT,
+            status          TEXT NOT NULL CHECK (status = 'pending' OR status = 'done' OR status = 'failed'),
+            reason          TEXT NOT NULL,
+            requested_at    INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL,
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            last_error      TEXT,
+            completed_at    INTEGER
+        ) STRICT;
+        INSERT INTO deletion_jobs_v7 (
+            id, facial_row, facial_id, status, reason, requested_at, next_attempt_at, attempts, last_error, completed_at)
+            SELECT id, facial_row, facial_id, status, reason, requested_at, next_attempt_at, attempts, last_error, completed_at
+            FROM deletion_jobs ORDER BY id;
+        DROP TABLE deletion_jobs;
+        ALTER TABLE deletion_jobs_v7 RENAME TO deletion_jobs;
+        CREATE INDEX deletion_jobs_due ON deletion_jobs(next_attempt_at) WHERE status = 'pending';
         """
 }
