@@ -20,9 +20,11 @@ struct DatabaseTests {
                     try connection.queryOne("PRAGMA foreign_keys")?[0] ?? .null,
                     try connection.queryOne("PRAGMA busy_timeout")?[0] ?? .null,
                     try connection.queryOne("PRAGMA secure_delete")?[0] ?? .null,
+                    // Memory (2): migrations run with files (1), and the writer goes back after.
+                    try connection.queryOne("PRAGMA temp_store")?[0] ?? .null,
                 ]
             }
-            let expected: [SQLValue] = [.text("wal"), .int(2), .int(1), .int(5000), .int(1)]
+            let expected: [SQLValue] = [.text("wal"), .int(2), .int(1), .int(5000), .int(1), .int(2)]
             #expect(try await db.write(settings) == expected)
             for _ in 0..<4 {
                 #expect(try await db.read(settings) == expected)
