@@ -200,8 +200,48 @@ extension JSON {
         return complete && fixed.count == markers + 1 ? fixed : nil
     }
 
+    /// The elements of a compact JSON array as jansson writes it (`[a,b,…]`, no whitespace), cut
+    /// at its top-level commas; nil unless `array` is one with exactly `count` elements. Commas
+    /// inside strings (escapes skipped) and inside nested arrays and objects are not cuts.
+    static func elements(ofArray array: [UInt8], count: Int) -> [ArraySlice<UInt8>]? {
+        guard count > 0, array.count >= 2, array.first == UInt8(ascii: "["), array.last == UInt8(ascii: "]") else { return nil }
+        var out: [ArraySlice<UInt8>] = []
+        out.reserveCapacity(count)
+        let ok = array.withUnsafeBufferPointer { a -> Bool in
+            let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), comma = UInt8(ascii: ",")
+            let open1 = UInt8(ascii: "["), open2 = UInt8(ascii: "{"), close1 = UInt8(ascii: "]"), close2 = UInt8(ascii: "}")
+            var depth = 0, start = 1, i = 1
+            let end = a.count - 1
+            while i < end {
+                let b = a[i]
+                if b == quote {
+                    i += 1
+                    while i < end && a[i] != quote { i += a[i] == backslash ? 2 : 1 }
+                    guard i < end else { return false }
+                } else if b == open1 || b == open2 {
+                    depth += 1
+                } else if b == close1 || b == close2 {
+                    depth -= 1
+                    guard depth >= 0 else { return false }
+                } else if b == comma && depth == 0 {
+                    out.append(array[start..<i])
+                    start = i + 1
+                }
+                i += 1
+            }
+            guard depth == 0, start < end else { return false }
+            out.append(array[start..<end])
+            return true
+        }
+        return ok && out.count == count ? out : nil
+    }
+
     /// `fixed[0]`, `parts[0]`, `fixed[1]`, … `fixed[n]`: one more fixed segment than parts.
     static func join(_ fixed: [ArraySlice<UInt8>], _ parts: [[UInt8]]) -> [UInt8] {
+        join(fixed, parts.map { $0[...] })
+    }
+
+    static func join(_ fixed: [ArraySlice<UInt8>], _ parts: [ArraySlice<UInt8>]) -> [UInt8] {
         let total = fixed.reduce(0) { $0 + $1.count } + parts.reduce(0) { $0 + $1.count }
         return [UInt8](unsafeUninitializedCapacity: total) { out, count in
             func copy(_ bytes: UnsafeRawBufferPointer) {

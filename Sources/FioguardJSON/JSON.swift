@@ -152,6 +152,9 @@ public final class EncodedJSON: Sendable, Hashable {
         self.tree = nil
     }
 
+    /// The encoding as text.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
     /// The value (parsed back from `bytes` when it was encoded piecewise; for inspection and
     /// tests: `null` if the text cannot be read back, such as nesting over 1,024 levels).
     public var value: JSON {

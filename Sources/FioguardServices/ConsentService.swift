@@ -62,11 +62,19 @@ public struct ConsentRecorded: Sendable {
     public var receipt: JSON
 
     public var json: JSON {
-        [
-            "consentId": .string(consentID), "subject": .string(subject), "purposes": .strings(purposes),
-            "recordedAt": .string(recordedAt.rfc3339), "expiresAt": .string(expiresAt?.rfc3339), "receipt": receipt,
-        ]
+        .encoded(Self.template.filled(Self.values(self)))
     }
+
+    /// `json`'s shape; `v` holds its values in the order they appear.
+    static func shape(_ v: [JSON]) -> JSON {
+        ["consentId": v[0], "subject": v[1], "purposes": v[2], "recordedAt": v[3], "expiresAt": v[4], "receipt": v[5]]
+    }
+
+    static func values(_ r: ConsentRecorded) -> [JSON] {
+        [.string(r.consentID), .string(r.subject), .strings(r.purposes), .string(r.recordedAt.rfc3339), .string(r.expiresAt?.rfc3339), r.receipt]
+    }
+
+    static let template = JSONTemplate(shape(JSONTemplate.holes(count: 6)))
 }
 
 /// Consent: record (append-only history + projection of what is active), revoke, status.
@@ -101,41 +109,24 @@ public struct ConsentService: Sendable {
         // runs SQL (encoding a receipt costs more than inserting its rows).
         let at = now.secondsSinceEpoch
         let consentID = Identifiers.consent()
-        // Encoded once: stored in consent_personal and sent in the answer as the same bytes.
-        let receipt = JSON.encoded(EncodedJSON(
-            Self.receipt(
+        // Each piece of JSON is a template filled with this record's values (see
+        // ConsentService+Encoding.swift). The receipt is encoded once: stored in
+        // consent_personal and sent in the answer as the same bytes.
+        let receipt = JSON.encoded(Self.receiptTemplate.filled(
+            Self.receiptValues(
                 request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller,
                 deletesWithin: PolicyEngine.revocationDelay(jurisdiction: jurisdiction, policy: policy))))
         let deniedDetails = decision.allow ? "" : JSON.object(JSONObject([
             ("decisionId", .string(decision.decisionId)), ("policyVersion", .string(decision.policyVersion)),
             ("failed", .strings(decision.reasons.filter { !$0.passed }.map(\.code))),
         ])).encodedString()
-        let details: JSON = [
-            "noticeVersion": .string(request.noticeVersion), "collectionMethod": .string(request.collectionMethod),
-            "domain": .string(request.domain), "country": .string(request.country), "region": .string(request.region),
-            // Which evidence was given, not its value: values (age, birth date, locale, the
-            // guardian's details) are personal, kept in consent_personal and erased with the subject.
-            "ageEvidence": .string(request.age != nil ? "age" : request.birthDate != nil ? "birthDate" : "none"),
-            "guardian": .bool(request.guardian != nil),
-            "expiresAt": .string(expiresAt?.rfc3339),
-            "policyVersion": .string(decision.policyVersion), "decisionId": .string(decision.decisionId),
-            "caller": .string(caller.description),
-        ]
-        let detailsText = details.encodedString()
+        let detailsText = Self.grantDetailsTemplate.filled(
+            Self.grantDetailsValues(request, expiresAt: expiresAt, decision: decision, caller: caller)).text
         let purposesText = JSON.strings(request.purposes).encodedString()
-        var personal: JSONObject = JSONObject([("receipt", receipt)])
-        personal["locale"] = .string(request.locale)
-        personal["age"] = request.age.map(JSON.int) ?? .null
-        personal["birthDate"] = .string(request.birthDate)
-        if let g = request.guardian {
-            personal["guardian"] = ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod), "reference": .string(g.reference)]
-        }
-        let personalText = JSON.object(personal).encodedString()
-        let audited: JSON = [
-            "consentId": .string(consentID), "purposes": .strings(request.purposes),
-            "decisionId": .string(decision.decisionId), "policyVersion": .string(decision.policyVersion),
-        ]
-        let auditDetails = audited.encodedString()
+        let personalText = Self.personalTemplate(guardian: request.guardian != nil).filled(
+            Self.personalValues(request, receipt: receipt)).text
+        let auditDetails = Self.grantAuditTemplate.filled(
+            Self.grantAuditValues(consentID: consentID, purposes: request.purposes, decision: decision)).text
         let recorded = ConsentRecorded(
             consentID: consentID, subject: request.subject, purposes: request.purposes, recordedAt: now, expiresAt: expiresAt,
             receipt: receipt)
@@ -187,39 +178,6 @@ public struct ConsentService: Sendable {
             expiresAt: details["expiresAt"]?.stringValue.flatMap(Timestamp.init(rfc3339:)), receipt: personal["receipt"] ?? .null)
     }
 
-    /// A consent receipt: who, what, which notice, how, where, when, jurisdiction, how to withdraw.
-    static func receipt(
-        _ r: ConsentRequest, consentID: String, now: Timestamp, expiresAt: Timestamp?, decision: Decision, caller: Caller,
-        deletesWithin: ISODuration
-    ) -> JSON {
-        var guardian: JSON = .null
-        if let g = r.guardian {
-            guardian = ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod), "reference": .string(g.reference)]
-        }
-        return [
-            "receiptVersion": Self.receiptVersion,
-            "receiptId": .string(consentID),
-            "subject": .string(r.subject),
-            "purposes": .strings(r.purposes),
-            "dataCategory": Self.dataCategory,
-            "noticeVersion": .string(r.noticeVersion),
-            "collectionMethod": .string(r.collectionMethod),
-            "domain": .string(r.domain),
-            "recordedAt": .string(now.rfc3339),
-            "expiresAt": .string(expiresAt?.rfc3339),
-            "jurisdiction": ["country": .string(r.country), "region": .string(r.region)],
-            "guardian": guardian,
-            "policyVersion": .string(decision.policyVersion),
-            "decisionId": .string(decision.decisionId),
-            "recordedBy": .string(caller.description),
-            "withdrawal": Self.withdrawal(deletesWithin: deletesWithin),
-        ]
-    }
-
-    // The receipt's constant parts, encoded by jansson once per process: most of a receipt's
-    // bytes, and jansson spends about 70 instructions on each byte of a string it encodes.
-    static let receiptVersion = JSON.encoded(EncodedJSON("fioguard-consent-receipt/1"))
-    static let dataCategory = JSON.encoded(EncodedJSON("biometric: facial template held by FACEIO, referenced by a Facial ID"))
     /// How to withdraw, and by when withdrawing deletes the Facial IDs: one encoding per deadline
     /// (the policy's `retention.deleteAfterRevocation` or a profile's cap, so only a few).
     static func withdrawal(deletesWithin delay: ISODuration) -> JSON {

@@ -47,4 +47,41 @@ import Testing
         #expect(none.holes == 0)
         #expect(String(decoding: none.filled().bytes, as: UTF8.self) == #"{"fixed":true}"#)
     }
+
+    /// Many holes are filled from one jansson array cut at its top-level commas: values holding
+    /// commas, quotes, backslashes, brackets and braces inside strings, nested containers, spliced
+    /// parts and every scalar come out as encoding the whole value would write them.
+    @Test func manyHolesFilledFromOneEncodingMatchTheWholeValue() {
+        let part = EncodedJSON(["spliced": [1, ",", "]"]])
+        let tricky: [JSON] = [
+            "a,b", "\"q\",", "back\\slash,\\", "[not, an array]", "{not: an object}", "nul\u{0},", "é, ü ,",
+            [",", ["[", "]"], ["k,": "v]"]], ["a": ["b": [",": ","]]], [], [:],
+            .null, true, false, 0, -42, 1.5, .encoded(part), ["inner": .encoded(part)],
+        ]
+        let shape: ([JSON]) -> JSON = { v in
+            .object(JSONObject(v.enumerated().map { ("k\($0.offset)", $0.element) }))
+        }
+        let template = JSONTemplate(shape(JSONTemplate.holes(count: tricky.count)))
+        #expect(template.holes == tricky.count)
+        #expect(template.filled(tricky).bytes == shape(tricky).encoded())
+        // Every rotation, so each value sits next to each kind of neighbour.
+        for r in 1..<tricky.count {
+            let values = Array(tricky[r...] + tricky[..<r])
+            #expect(template.filled(values).bytes == shape(values).encoded(), "rotation \(r)")
+        }
+    }
+
+    @Test func anArrayIsCutOnlyAtItsTopLevelCommas() {
+        func cut(_ text: String, _ count: Int) -> [String]? {
+            JSON.elements(ofArray: Array(text.utf8), count: count)?.map { String(decoding: $0, as: UTF8.self) }
+        }
+        #expect(cut(#"["a,b",[1,2],{"c":",]"},null]"#, 4) == [#""a,b""#, "[1,2]", #"{"c":",]"}"#, "null"])
+        #expect(cut(#"["\",",1]"#, 2) == [#""\",""#, "1"])
+        #expect(cut("[1]", 1) == ["1"])
+        #expect(cut("[1,2]", 3) == nil, "another count")
+        #expect(cut("[]", 1) == nil)
+        #expect(cut(#"["open]"#, 1) == nil, "an unterminated string")
+        #expect(cut("[1,2", 2) == nil)
+        #expect(cut("[[1],2]]", 2) == nil, "unbalanced")
+    }
 }

@@ -1,0 +1,105 @@
+import FioguardJSON
+import FioguardPolicy
+
+/// The JSON `consent.record` stores and answers, as templates: each shape is encoded by jansson
+/// once, with holes, and each record encodes only its values (in one jansson array, see
+/// `JSONTemplate.filled`). Encoding whole objects spent most of its time on their keys and
+/// their hash tables: about 70 instructions per byte of every string, each key included, and more
+/// per object. Each `…Shape` function lays out the values in the order it is given them, so the
+/// filled template has the same bytes as the shape filled with the values (`ConsentEncodingTests`).
+extension ConsentService {
+    /// A consent receipt: who, what, which notice, how, where, when, jurisdiction, how to withdraw.
+    static func receiptShape(_ v: [JSON]) -> JSON {
+        [
+            "receiptVersion": receiptVersion,
+            "receiptId": v[0],
+            "subject": v[1],
+            "purposes": v[2],
+            "dataCategory": dataCategory,
+            "noticeVersion": v[3],
+            "collectionMethod": v[4],
+            "domain": v[5],
+            "recordedAt": v[6],
+            "expiresAt": v[7],
+            "jurisdiction": ["country": v[8], "region": v[9]],
+            "guardian": v[10],
+            "policyVersion": v[11],
+            "decisionId": v[12],
+            "recordedBy": v[13],
+            "withdrawal": v[14],
+        ]
+    }
+
+    static func receiptValues(
+        _ r: ConsentRequest, consentID: String, now: Timestamp, expiresAt: Timestamp?, decision: Decision, caller: Caller,
+        deletesWithin: ISODuration
+    ) -> [JSON] {
+        [
+            .string(consentID), .string(r.subject), .strings(r.purposes), .string(r.noticeVersion), .string(r.collectionMethod),
+            .string(r.domain), .string(now.rfc3339), .string(expiresAt?.rfc3339), .string(r.country), .string(r.region),
+            guardianJSON(r.guardian), .string(decision.policyVersion), .string(decision.decisionId), .string(caller.description),
+            withdrawal(deletesWithin: deletesWithin),
+        ]
+    }
+
+    static let receiptTemplate = JSONTemplate(receiptShape(JSONTemplate.holes(count: 15)))
+
+    // The receipt's constant parts: their bytes are part of every receipt ever issued.
+    static let receiptVersion: JSON = "fioguard-consent-receipt/1"
+    static let dataCategory: JSON = "biometric: facial template held by FACEIO, referenced by a Facial ID"
+
+    /// The grant's entry in the append-only history (`consent_events.details`). Which evidence
+    /// was given, not its value: values (age, birth date, locale, the guardian's details) are
+    /// personal, kept in consent_personal and erased with the subject.
+    static func grantDetailsShape(_ v: [JSON]) -> JSON {
+        [
+            "noticeVersion": v[0], "collectionMethod": v[1], "domain": v[2], "country": v[3], "region": v[4],
+            "ageEvidence": v[5], "guardian": v[6], "expiresAt": v[7], "policyVersion": v[8], "decisionId": v[9],
+            "caller": v[10],
+        ]
+    }
+
+    static func grantDetailsValues(_ r: ConsentRequest, expiresAt: Timestamp?, decision: Decision, caller: Caller) -> [JSON] {
+        [
+            .string(r.noticeVersion), .string(r.collectionMethod), .string(r.domain), .string(r.country), .string(r.region),
+            .string(r.age != nil ? "age" : r.birthDate != nil ? "birthDate" : "none"), .bool(r.guardian != nil),
+            .string(expiresAt?.rfc3339), .string(decision.policyVersion), .string(decision.decisionId), .string(caller.description),
+        ]
+    }
+
+    static let grantDetailsTemplate = JSONTemplate(grantDetailsShape(JSONTemplate.holes(count: 11)))
+
+    /// The grant's personal part (`consent_personal.data`): the receipt, locale, age, birth date
+    /// and, when one was given, the guardian's details.
+    static func personalShape(_ v: [JSON]) -> JSON {
+        var o = JSONObject([("receipt", v[0]), ("locale", v[1]), ("age", v[2]), ("birthDate", v[3])])
+        if v.count > 4 { o["guardian"] = v[4] }
+        return .object(o)
+    }
+
+    static func personalValues(_ r: ConsentRequest, receipt: JSON) -> [JSON] {
+        var values: [JSON] = [receipt, .string(r.locale), r.age.map(JSON.int) ?? .null, .string(r.birthDate)]
+        if r.guardian != nil { values.append(guardianJSON(r.guardian)) }
+        return values
+    }
+
+    static func personalTemplate(guardian: Bool) -> JSONTemplate { guardian ? personalWithGuardian : personalWithoutGuardian }
+    private static let personalWithoutGuardian = JSONTemplate(personalShape(JSONTemplate.holes(count: 4)))
+    private static let personalWithGuardian = JSONTemplate(personalShape(JSONTemplate.holes(count: 5)))
+
+    /// The grant's audit entry details.
+    static func grantAuditShape(_ v: [JSON]) -> JSON {
+        ["consentId": v[0], "purposes": v[1], "decisionId": v[2], "policyVersion": v[3]]
+    }
+
+    static func grantAuditValues(consentID: String, purposes: [String], decision: Decision) -> [JSON] {
+        [.string(consentID), .strings(purposes), .string(decision.decisionId), .string(decision.policyVersion)]
+    }
+
+    static let grantAuditTemplate = JSONTemplate(grantAuditShape(JSONTemplate.holes(count: 4)))
+
+    static func guardianJSON(_ g: GuardianFacts?) -> JSON {
+        guard let g else { return .null }
+        return ["relationship": .string(g.relationship), "verificationMethod": .string(g.verificationMethod), "reference": .string(g.reference)]
+    }
+}
