@@ -43,6 +43,8 @@ public struct JSONTemplate: Sendable {
         var parts = [ArraySlice<UInt8>](repeating: [], count: values.count)
         var dumped: [JSON] = []
         var positions: [Int] = []
+        dumped.reserveCapacity(values.count)
+        positions.reserveCapacity(values.count)
         for (i, value) in values.enumerated() {
             if case .encoded(let e) = value {
                 parts[i] = e.bytes[...]
