@@ -43,7 +43,7 @@ public final class Database: Sendable {
         }
         // A migration that rebuilds a table journals every page it drops and sorts every index it
         // creates: in memory (`temp_store = MEMORY`, the writer's setting for its small
-        // savepoints), v7's rebuild of a million consent events peaked at 520 MB. On disk, in
+        // savepoints), v7's rebuild of a million consent events peaked at 522 MB. On disk, in
         // SQLite's temporary files, memory stays bounded by the page cache.
         try writer.execute("PRAGMA temp_store = FILE")
         schemaVersion = try migrator.migrate(writer)

@@ -61,4 +61,32 @@ struct ConsentEncodingTests {
             }
         }
     }
+
+    /// The bytes the daemon wrote before the templates (taken from a database and an answer of
+    /// `e74a009`, with this test's values): the shapes keep every key in its place.
+    @Test func theBytesAreThoseOfTheEncodingBeforeTemplates() throws {
+        let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        let r = Self.requests[0]
+        let decision = Self.decision("dec_0")
+        let caller = Caller(uid: 0, pid: 100)
+        let pv = decision.policyVersion
+        let receipt = ConsentService.receiptTemplate.filled(
+            ConsentService.receiptValues(r, consentID: "cns_0", now: now, expiresAt: nil, decision: decision, caller: caller, deletesWithin: .zero))
+        let receiptText = #"{"receiptVersion":"fioguard-consent-receipt/1","receiptId":"cns_0","subject":"alice","purposes":["authentication"],"dataCategory":"biometric: facial template held by FACEIO, referenced by a Facial ID","noticeVersion":"2026-11","collectionMethod":"checkbox","domain":"shop.example","recordedAt":"\#(now.rfc3339)","expiresAt":null,"jurisdiction":{"country":"DE","region":null},"guardian":null,"policyVersion":"\#(pv)","decisionId":"dec_0","recordedBy":"uid=0 pid=100","withdrawal":{"method":"consent.revoke","effect":"revoking 'authentication' deletes every Facial ID of the subject at FACEIO at once","deleteFacialId":"facialId.delete","eraseAccount":"subject.erase"}}"#
+        #expect(receipt.text == receiptText)
+        #expect(
+            ConsentService.grantDetailsTemplate.filled(ConsentService.grantDetailsValues(r, expiresAt: nil, decision: decision, caller: caller)).text
+                == #"{"noticeVersion":"2026-11","collectionMethod":"checkbox","domain":"shop.example","country":"DE","region":null,"ageEvidence":"age","guardian":false,"expiresAt":null,"policyVersion":"\#(pv)","decisionId":"dec_0","caller":"uid=0 pid=100"}"#)
+        #expect(
+            ConsentService.personalTemplate(guardian: false).filled(ConsentService.personalValues(r, receipt: .encoded(receipt))).text
+                == #"{"receipt":\#(receiptText),"locale":null,"age":30,"birthDate":null}"#)
+        #expect(
+            ConsentService.grantAuditTemplate.filled(ConsentService.grantAuditValues(consentID: "cns_0", purposes: r.purposes, decision: decision)).text
+                == #"{"consentId":"cns_0","purposes":["authentication"],"decisionId":"dec_0","policyVersion":"\#(pv)"}"#)
+        let recorded = ConsentRecorded(
+            consentID: "cns_0", subject: "alice", purposes: r.purposes, recordedAt: now, expiresAt: nil, receipt: .encoded(receipt))
+        #expect(
+            String(decoding: recorded.json.encoded(), as: UTF8.self)
+                == #"{"consentId":"cns_0","subject":"alice","purposes":["authentication"],"recordedAt":"\#(now.rfc3339)","expiresAt":null,"receipt":\#(receiptText)}"#)
+    }
 }

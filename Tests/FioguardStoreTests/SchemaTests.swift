@@ -6,9 +6,14 @@ import Testing
 @Suite struct SchemaTests {
     static let latest = Schema.migrations.last!.version
 
+    /// The store at `path` with the first `steps` migrations applied (all of them by default).
+    static func open(_ path: String, steps: Int = Schema.migrations.count) throws -> Database {
+        try Database(configuration: DatabaseConfiguration(path: path), migrations: Array(Schema.migrations.prefix(steps)), logger: quietLogger)
+    }
+
     @Test func migratesFromEmpty() async throws {
         try await withTemporaryDirectory { dir in
-            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            let db = try Self.open(dir + "/db.sqlite")
             #expect(db.schemaVersion == Self.latest)
             let tables = try await db.read { c in try c.query("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0.text(0) } }
             for t in ["subjects", "consent_events", "consent_personal", "consent_state", "tickets", "facial_ids", "deletion_jobs", "audit_log", "webhook_events", "unauthorized_enrollments"] {
@@ -22,8 +27,7 @@ import Testing
     func migratesFromEveryEarlierVersion(_ applied: Int) async throws {
         try await withTemporaryDirectory { dir in
             let path = dir + "/db.sqlite"
-            let old = try Database(
-                configuration: DatabaseConfiguration(path: path), migrations: Array(Schema.migrations.prefix(applied)), logger: quietLogger)
+            let old = try Self.open(path, steps: applied)
             #expect(old.schemaVersion == Schema.migrations[applied - 1].version)
             try await old.write { c in
                 _ = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
@@ -31,7 +35,7 @@ import Testing
             }
             await old.close()
 
-            let new = try Database(configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: quietLogger)
+            let new = try Self.open(path)
             #expect(new.schemaVersion == Self.latest)
             let kept = try await new.read { c in
                 (try c.subjectID(named: "alice").flatMap { id in try c.subject(id: id) }?.pseudonym, try c.meta("k"))
@@ -48,7 +52,7 @@ import Testing
     @Test func v7KeepsRowsAndRulesAndDropsTheTemporaryBtree() async throws {
         try await withTemporaryDirectory { dir in
             let path = dir + "/db.sqlite"
-            let old = try Database(configuration: DatabaseConfiguration(path: path), migrations: Array(Schema.migrations.prefix(6)), logger: quietLogger)
+            let old = try Self.open(path, steps: 6)
             try await old.write { c in
                 let s = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
                 try c.appendConsentEvent(subjectID: s, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")
@@ -60,7 +64,7 @@ import Testing
             }
             await old.close()
 
-            let db = try Database(configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: quietLogger)
+            let db = try Self.open(path)
             let (events, job, objects) = try await db.read { c in
                 (try c.query("SELECT id, kind FROM consent_events ORDER BY id").map { "\($0.int(0)!):\($0.text(1)!)" },
                  try c.queryOne("SELECT id, facial_row, status FROM deletion_jobs").map { "\($0.int(0)!):\($0.int(1)!):\($0.text(2)!)" },
@@ -98,11 +102,11 @@ import Testing
 
     /// Audit entries written before v6 have no `subject_id`: after the migration they are still
     /// found by their subject's pseudonym, next to newer entries linked to the subject's row, and
-    /// both lookups use an index (a query that scanned the log would fail to prepare).
+    /// both lookups use an index (the query plan names both and does not scan the log).
     @Test func auditEntriesFromBeforeV6AreFoundWithLinkedOnes() async throws {
         try await withTemporaryDirectory { dir in
             let path = dir + "/db.sqlite"
-            let old = try Database(configuration: DatabaseConfiguration(path: path), migrations: Array(Schema.migrations.prefix(5)), logger: quietLogger)
+            let old = try Self.open(path, steps: 5)
             try await old.write { c in
                 _ = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
                 for (seq, ref) in [(1, "sub_a"), (2, "sub_b"), (3, "sub_a")] {
@@ -112,7 +116,7 @@ import Testing
             }
             await old.close()
 
-            let db = try Database(configuration: DatabaseConfiguration(path: path), migrations: Schema.migrations, logger: quietLogger)
+            let db = try Self.open(path)
             try await db.write { c in
                 let alice = try #require(try c.subjectID(named: "alice"))
                 try c.appendAudit(AuditRow(seq: 4, at: 2, action: "new", subjectRef: "sub_a", caller: "c", details: "{}", prevHash: "p", hash: "h", subjectID: alice))
@@ -129,15 +133,46 @@ import Testing
             #expect(bob == [2], "the limit keeps the oldest")
             #expect(mislinked == nil)
 
-            let plan = try await db.read { c in
-                try c.query(
-                    "EXPLAIN QUERY PLAN SELECT seq FROM audit_log WHERE subject_id IS NULL AND subject_ref = ?1 "
-                        + "UNION ALL SELECT seq FROM audit_log WHERE subject_ref = ?1 AND subject_id IN (SELECT id FROM subjects WHERE subject = ?2)",
-                    [.text("sub_a"), .text("alice")]
-                ).compactMap { $0.text(3) }.joined(separator: "; ")
+            let plans = try await db.read { c in
+                [
+                    try c.query("EXPLAIN QUERY PLAN " + Connection.subjectAuditSQL(rows: 2, unlinked: true, since: true), [.text("sub_a"), .int(1), .int(2), .int(0), .int(9)]),
+                    try c.query("EXPLAIN QUERY PLAN " + Connection.subjectRowsSQL, [.text("alice"), .text("sub_a")]),
+                ].map { rows in rows.compactMap { $0.text(3) }.joined(separator: "; ") }
             }
-            #expect(plan.contains("audit_unlinked_subject") && plan.contains("audit_subject_id"), "\(plan)")
-            #expect(!plan.contains("SCAN audit_log"), "\(plan)")
+            #expect(plans[0].contains("audit_unlinked_subject") && plans[0].contains("audit_subject_id"), "\(plans[0])")
+            #expect(!plans[0].contains("SCAN") && !plans[0].contains("TEMP B-TREE"), "read in seq order, no sort: \(plans[0])")
+            #expect(plans[1].contains("subjects_unnamed_pseudonym"), "\(plans[1])")
+            await db.close()
+        }
+    }
+
+    /// A subject erased and back more times than one query merges (`maxMergedRows`) still gets
+    /// all its entries, oldest first, up to the limit.
+    @Test func aSubjectWithManyRowsGetsAllItsEntriesInOrder() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try Self.open(dir + "/db.sqlite")
+            let rowCount = Connection.maxMergedRows * 2 + 3
+            try await db.write { c in
+                var seq: Int64 = 0
+                for i in 0..<rowCount {
+                    let id = try c.upsertSubject("carol", pseudonym: "sub_c", now: Int64(i))
+                    for _ in 0..<2 {
+                        seq += 1
+                        try c.appendAudit(AuditRow(seq: seq, at: seq, action: "a", subjectRef: "sub_c", caller: "c", details: "{}", prevHash: "p", hash: "h", subjectID: id))
+                    }
+                    seq += 1
+                    try c.appendAudit(AuditRow(seq: seq, at: seq, action: "u", subjectRef: "sub_c", caller: "c", details: "{}", prevHash: "p", hash: "h"))
+                    if i < rowCount - 1 { try c.markSubjectErased(id: id, now: Int64(i)) }
+                }
+            }
+            let (all, first, since) = try await db.read { c in
+                (try c.auditEntries(subject: ("carol", "sub_c"), since: nil, limit: 10_000).map(\.seq),
+                 try c.auditEntries(subject: ("carol", "sub_c"), since: nil, limit: 5).map(\.seq),
+                 try c.auditEntries(subject: ("carol", "sub_c"), since: 300, limit: 3).map(\.seq))
+            }
+            #expect(all == Array(1...Int64(rowCount * 3)))
+            #expect(first == [1, 2, 3, 4, 5])
+            #expect(since == [300, 301, 302])
             await db.close()
         }
     }
@@ -147,7 +182,7 @@ import Testing
     /// would fail to prepare).
     @Test func pseudonymLookupsUseThePartialIndex() async throws {
         try await withTemporaryDirectory { dir in
-            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            let db = try Self.open(dir + "/db.sqlite")
             let (erased, unowned) = try await db.write { c in
                 _ = try c.upsertSubject("carol", pseudonym: "sub_c", now: 1)
                 _ = try c.upsertSubject("dave", pseudonym: "sub_d", now: 1)
@@ -179,7 +214,7 @@ import Testing
     /// the row id): the hot methods (`facialId.show`, `consent.status`, …) skip the row itself.
     @Test func subjectIDByNameReadsOnlyTheIndex() async throws {
         try await withTemporaryDirectory { dir in
-            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            let db = try Self.open(dir + "/db.sqlite")
             let frank = try await db.write { c in
                 _ = try c.upsertSubject("eve", pseudonym: "sub_e", now: 1)
                 return try c.upsertSubject("frank", pseudonym: "sub_f", now: 1)
@@ -198,7 +233,7 @@ import Testing
 
     @Test func consentHistoryIsAppendOnly() async throws {
         try await withTemporaryDirectory { dir in
-            let db = try Database(configuration: DatabaseConfiguration(path: dir + "/db.sqlite"), migrations: Schema.migrations, logger: quietLogger)
+            let db = try Self.open(dir + "/db.sqlite")
             try await db.write { c in
                 let s = try c.upsertSubject("bob", pseudonym: "sub_b", now: 1)
                 try c.appendConsentEvent(subjectID: s, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")

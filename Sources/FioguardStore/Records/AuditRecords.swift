@@ -55,29 +55,62 @@ extension Connection {
     /// are found through the ids of the rows with that pseudonym (the named row, and any rows
     /// erased before the subject came back), the others through the pseudonym.
     public func auditEntries(subject: (value: String, pseudonym: String)?, since: Int64?, limit: Int) throws(StoreError) -> [AuditRow] {
-        let columns = "seq, at, action, subject_ref, caller, details, prev_hash, hash, subject_id"
-        var sql: String
-        var params: [SQLValue] = []
-        if let subject {
-            sql = """
-                SELECT \(columns) FROM audit_log WHERE subject_id IS NULL AND subject_ref = ?1
-                UNION ALL
-                SELECT \(columns) FROM audit_log WHERE subject_ref = ?1 AND subject_id IN (
-                    SELECT id FROM subjects WHERE subject = ?2
-                    UNION ALL SELECT id FROM subjects WHERE subject IS NULL AND pseudonym = ?1)
-                """
-            params = [.text(subject.pseudonym), .text(subject.value)]
-            sql = "SELECT \(columns) FROM (\(sql)) WHERE 1 = 1"
-        } else {
-            sql = "SELECT \(columns) FROM audit_log WHERE 1 = 1"
+        guard let subject else {
+            var sql = "SELECT \(Self.auditColumns) FROM audit_log"
+            var params: [SQLValue] = []
+            if let since {
+                sql += " WHERE at >= ?"
+                params.append(.int(since))
+            }
+            return try query(sql + " ORDER BY seq LIMIT ?", params + [.int(Int64(limit))]).map(AuditRow.init)
         }
-        if let since {
-            sql += " AND at >= ?\(params.count + 1)"
-            params.append(.int(since))
+        let rows = try query(Self.subjectRowsSQL, [.text(subject.value), .text(subject.pseudonym)]).compactMap { $0.int(0) }
+        // Rows in groups, to stay far below SQLite's limit on the arms of a compound select (a
+        // subject erased and back that often is a stretch, but not an error).
+        var found: [AuditRow] = []
+        var start = 0
+        repeat {
+            let group = rows[start..<min(start + Self.maxMergedRows, rows.count)]
+            let sql = Self.subjectAuditSQL(rows: group.count, unlinked: start == 0, since: since != nil)
+            var params: [SQLValue] = [.text(subject.pseudonym)] + group.map(SQLValue.int)
+            if let since { params.append(.int(since)) }
+            params.append(.int(Int64(limit)))
+            found += try query(sql, params).map(AuditRow.init)
+            start += Self.maxMergedRows
+        } while start < rows.count
+        if rows.count > Self.maxMergedRows {
+            found.sort { $0.seq < $1.seq }
+            found = Array(found.prefix(limit))
         }
-        sql += " ORDER BY seq LIMIT ?\(params.count + 1)"
-        params.append(.int(Int64(limit)))
-        return try query(sql, params).map(AuditRow.init)
+        return found
+    }
+
+    static let auditColumns = "seq, at, action, subject_ref, caller, details, prev_hash, hash, subject_id"
+
+    /// The ids of a subject's rows (?1 its value, ?2 its pseudonym): the named one and any erased
+    /// before it came back. INDEXED BY as in `erasedSubjectSQL`: without it SQLite would walk every
+    /// erased subject in the unique index on `subject`.
+    static let subjectRowsSQL = """
+        SELECT id FROM subjects WHERE subject = ?1
+        UNION ALL SELECT id FROM subjects INDEXED BY subjects_unnamed_pseudonym WHERE subject IS NULL AND pseudonym = ?2
+        """
+
+    /// The most rows merged arm by arm in one query (see `subjectAuditSQL`).
+    static let maxMergedRows = 64
+
+    /// A subject's entries (?1 the pseudonym, ?2… the ids of its `rows`, then `since` if any, then
+    /// the limit): one arm for the unlinked entries (when `unlinked`) and one per row, each read
+    /// from its index in `seq` order and merged by SQLite, so the limit stops the reading early
+    /// instead of sorting every entry first.
+    static func subjectAuditSQL(rows: Int, unlinked: Bool, since: Bool) -> String {
+        precondition(rows > 0 || unlinked, "a query with no arm")
+        let sinceClause = since ? " AND at >= ?\(rows + 2)" : ""
+        var arms: [String] = []
+        if unlinked { arms.append("SELECT \(auditColumns) FROM audit_log WHERE subject_id IS NULL AND subject_ref = ?1\(sinceClause)") }
+        for k in 0..<rows {
+            arms.append("SELECT \(auditColumns) FROM audit_log WHERE subject_id = ?\(k + 2) AND subject_ref = ?1\(sinceClause)")
+        }
+        return arms.joined(separator: " UNION ALL ") + " ORDER BY seq LIMIT ?\(rows + (since ? 3 : 2))"
     }
 
     /// The first entry linked to a subject row that does not exist or has another pseudonym than

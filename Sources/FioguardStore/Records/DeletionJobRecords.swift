@@ -120,7 +120,6 @@ extension DeletionJobRow {
 }
 
 extension Connection {
-    /// The pseudonym of the subject owning a Facial ID row (for audit entries).
     /// The row id and pseudonym of the subject a Facial ID belongs to.
     public func facialIDSubject(facialRow: Int64) throws(StoreError) -> (id: Int64, pseudonym: String)? {
         try queryOne("SELECT s.id, s.pseudonym FROM facial_ids f JOIN subjects s ON s.id = f.subject_id WHERE f.id = ?", [.int(facialRow)])
