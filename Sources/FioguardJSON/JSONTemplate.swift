@@ -34,9 +34,10 @@ public struct JSONTemplate: Sendable {
     /// The template with `values` in its holes, in order. An `.encoded` value is copied as it is.
     /// Three values or more to encode are encoded by jansson in one array, which is then cut at
     /// its top-level commas: one encoding per use instead of one per hole, since each encoding has
-    /// a fixed cost of its own (`consent.record`: 733,300 → 686,100 instructions). One or two are
-    /// encoded alone: the array's own cost and the scan for commas (over every byte, spliced
-    /// parts included) are then more than they save (`facialId.show`'s answer: +18,000).
+    /// a fixed cost of its own (with its templates, `consent.record` went from 733,300 to 673,100
+    /// instructions). One or two are encoded alone: the array's own cost and the scan for commas
+    /// (over every byte, spliced parts included) are then more than they save (`facialId.show`'s
+    /// answer: +18,000).
     public func filled(_ values: [JSON]) -> EncodedJSON {
         precondition(values.count == holes, "a template with \(holes) holes filled with \(values.count) values")
         if values.count < 3 { return EncodedJSON(encoded: JSON.join(fixed, values.map { $0.encoded() })) }
