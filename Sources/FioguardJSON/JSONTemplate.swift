@@ -54,17 +54,10 @@ public struct JSONTemplate: Sendable {
                 positions.append(i)
             }
         }
-        if dumped.count < 3 {
-            for (k, value) in dumped.enumerated() { parts[positions[k]] = value.encoded()[...] }
-        } else {
-            let whole = JSON.array(dumped).encoded()
-            if let elements = JSON.elements(ofArray: whole, count: dumped.count) {
-                for (k, element) in elements.enumerated() { parts[positions[k]] = element }
-            } else {
-                // Cannot happen with jansson's compact output; encoding each alone is still right.
-                for (k, value) in dumped.enumerated() { parts[positions[k]] = value.encoded()[...] }
-            }
-        }
+        // Should the array not cut (it cannot happen with jansson's compact output), each value is
+        // encoded alone, which is still right.
+        let cut = dumped.count < 3 ? nil : JSON.elements(ofArray: JSON.array(dumped).encoded(), count: dumped.count)
+        for (k, value) in dumped.enumerated() { parts[positions[k]] = cut?[k] ?? value.encoded()[...] }
         return EncodedJSON(encoded: JSON.join(fixed, parts))
     }
 }

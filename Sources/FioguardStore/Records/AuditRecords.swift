@@ -45,7 +45,7 @@ extension Connection {
 
     /// Streams the whole log in order (audit.verify).
     public func forEachAudit(_ body: (AuditRow) throws -> Void) throws {
-        try forEach("SELECT seq, at, action, subject_ref, caller, details, prev_hash, hash FROM audit_log ORDER BY seq", []) { r in
+        try forEach("SELECT \(Self.auditColumns) FROM audit_log ORDER BY seq", []) { r in
             try body(AuditRow(r))
         }
     }
@@ -128,6 +128,6 @@ extension AuditRow {
     init(_ r: Row) {
         self.init(
             seq: r.int(0)!, at: r.int(1)!, action: r.text(2)!, subjectRef: r.text(3), caller: r.text(4)!, details: r.text(5)!,
-            prevHash: r.text(6)!, hash: r.text(7)!, subjectID: r.count > 8 ? r.int(8) : nil)
+            prevHash: r.text(6)!, hash: r.text(7)!, subjectID: r.int(8))
     }
 }
