@@ -3,9 +3,9 @@ import CSQLite
 /// One `sqlite3*` handle. Not `Sendable`: it lives on one store thread and callers only see it as
 /// the argument of a `Database.read`/`write` closure, which must not let it escape.
 ///
-/// Transactions belong to the store: BEGIN/COMMIT/ROLLBACK (and the store's own savepoint) are
-/// refused inside closures, so a closure can never commit or abandon its group's transaction.
-/// Nested `SAVEPOINT`s of the closure's own are allowed.
+/// Transactions belong to the store: BEGIN/COMMIT/ROLLBACK, SAVEPOINT/RELEASE/ROLLBACK TO are
+/// refused inside closures, so a closure can never commit or abandon its group's transaction, nor
+/// leave a savepoint open for the next closure of its group to roll back into.
 public final class Connection {
     let handle: OpaquePointer
     private let cache: StatementCache
@@ -13,6 +13,10 @@ public final class Connection {
     private let callerCodeFlag: UnsafeMutablePointer<Int32>
     private var controlStatements: [ControlStatement: OpaquePointer] = [:]
     private var isOpen = true
+    /// Counts statements run that may change the database: each `execute`, and each statement
+    /// SQLite does not call read-only (`sqlite3_stmt_readonly`). A closure that threw while this
+    /// stayed the same changed nothing, so the writer has nothing of it to undo.
+    private(set) var writeAttempts: UInt64 = 0
 
     /// Statements the store itself runs; prepared once, outside the statement cache.
     enum ControlStatement: String {
@@ -25,11 +29,9 @@ public final class Connection {
         case rollbackToSavepoint = "ROLLBACK TO fioguard_write"
     }
 
-    static let savepointName = "fioguard_write"
-
     /// SQLite counts every allocation under a process-wide mutex unless told not to. fioguard never
     /// asks for the counts (`sqlite3_memory_used`, heap limits), and each write closure makes
-    /// dozens of allocations (its savepoint journal keeps 1 KiB chunks), so the counting is
+    /// dozens of allocations (a statement journal keeps 1 KiB chunks), so the counting is
     /// switched off, once, before the process's first connection opens. SQLite accepts this only
     /// before it initializes; if something else in the process initialized it first, the
     /// default stays, which is only slower.
@@ -54,20 +56,17 @@ public final class Connection {
         callerCodeFlag.initialize(to: 0)
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, configuration.busyTimeoutMilliseconds)
-        sqlite3_set_authorizer(db, { context, action, _, savepointName, _, _ in
+        sqlite3_set_authorizer(db, { context, action, _, _, _, _ in
             guard let context, context.assumingMemoryBound(to: Int32.self).pointee != 0 else { return SQLITE_OK }
-            if action == SQLITE_TRANSACTION { return SQLITE_DENY }
-            if action == SQLITE_SAVEPOINT, let savepointName,
-                sqlite3_stricmp(savepointName, Connection.savepointName) == 0
-            {
-                return SQLITE_DENY
-            }
+            // Savepoints too: the writer runs a group's closures without one of its own between
+            // them (see `GroupCommitter`), so a savepoint a closure left open would span the next.
+            if action == SQLITE_TRANSACTION || action == SQLITE_SAVEPOINT { return SQLITE_DENY }
             return SQLITE_OK
         }, callerCodeFlag)
         do {
-            // temp_store = MEMORY keeps the statement journal in memory: the writer opens a
-            // savepoint per write closure, and a group's journal of pages touched again by later
-            // closures otherwise spills to a temporary file (a pwrite per page per closure).
+            // temp_store = MEMORY keeps statement journals in memory: SQLite's own, for a
+            // statement that may fail halfway inside a transaction, and the writer's savepoint
+            // per closure when it replays a group. On disk they cost a pwrite per page journaled.
             // secure_delete = ON zeroes what a delete or update frees inside a page, so an erased
             // value does not linger in the file's free space. Some builds (Debian's) default to
             // it; others do not, and erasure must not depend on how SQLite was compiled.
@@ -98,6 +97,7 @@ public final class Connection {
 
     /// Runs one or more statements without parameters (`sqlite3_exec`); rows are discarded.
     public func execute(_ sql: String) throws(StoreError) {
+        writeAttempts &+= 1
         var errorMessage: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         guard rc == SQLITE_OK else {
@@ -226,6 +226,7 @@ public final class Connection {
             release(lease)
             throw error
         }
+        if sqlite3_stmt_readonly(lease.statement) == 0 { writeAttempts &+= 1 }
         return lease
     }
 

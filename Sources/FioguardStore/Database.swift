@@ -137,10 +137,13 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs `body` on the writer connection inside the next group transaction (in a savepoint of its
-    /// own) and returns once that transaction has committed durably. If `body` throws, only its own
-    /// changes are undone and only this call throws; if the group's COMMIT fails, every call of the
-    /// group throws that error. `body` must not start or end transactions (SQLITE_AUTH).
+    /// Runs `body` on the writer connection inside the next group transaction and returns once that
+    /// transaction has committed durably. If `body` throws, only its own changes are undone and only
+    /// this call throws; if the group's COMMIT fails, every call of the group throws that error.
+    /// `body` must not start or end transactions nor use savepoints (SQLITE_AUTH). `body` may run
+    /// twice: when a closure of its group throws after changing something, the group is rolled
+    /// back and run again (see `GroupCommitter`), and the caller gets the second run's outcome. So
+    /// `body` must not act outside the connection in ways a repeat would harm.
     /// Cancelling the calling task does not withdraw a queued write.
     /// (`@inlinable`, like `read`: see `ClosureRequest`.)
     @discardableResult @inlinable
@@ -201,6 +204,9 @@ public final class Database: Sendable {
     public var committedGroups: Int { statistics.committedGroups }
     /// Write closures committed so far.
     public var committedWrites: Int { statistics.committedWrites }
+    /// Groups rolled back and run again, each closure in a savepoint, because one of their
+    /// closures threw after a statement that may write (see `GroupCommitter`).
+    public var replayedGroups: Int { statistics.replayedGroups }
     /// Writes waiting for the writer thread (not counting the group being committed).
     public var queuedWrites: Int { writes.count }
     /// Reads waiting for a reader thread.

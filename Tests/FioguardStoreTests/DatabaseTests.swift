@@ -162,29 +162,77 @@ struct DatabaseTests {
         }
     }
 
-    @Test func aThrowingWriteRollsBackOnlyItself() async throws {
+    /// How a closure can change the database before it throws: through a cached statement,
+    /// through `execute`, or with a statement that fails (SQLite undoes that statement alone).
+    enum ChangeBeforeThrow: CaseIterable, Sendable { case run, execute, failedInsert }
+
+    @Test(arguments: ChangeBeforeThrow.allCases)
+    func aThrowingWriteRollsBackOnlyItself(_ change: ChangeBeforeThrow) async throws {
         struct Refused: Error {}
         try await withTemporaryDirectory { dir in
             let db = try openDatabase(dir)
-            let before = db.committedGroups
+            try await db.write { try $0.run("INSERT INTO subject (name) VALUES ('ann')") }
+            let before = (groups: db.committedGroups, replays: db.replayedGroups)
             let outcomes = try await writeWhileWriterIsHeld(db, waiting: 10) { index in
                 { connection in
-                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text("note \(index)")])
-                    if index == 5 { throw Refused() }
-                    return connection.lastInsertRowID
+                    // A token of this run: the caller must get the run that committed, not one
+                    // a replay undid.
+                    let token = "note \(index) \(UInt64.random(in: 0...UInt64.max))"
+                    guard index == 5 else {
+                        try connection.run("INSERT INTO note (body) VALUES (?)", [.text(token)])
+                        return token
+                    }
+                    switch change {
+                    case .run: try connection.run("INSERT INTO note (body) VALUES (?)", [.text(token)])
+                    case .execute: try connection.execute("INSERT INTO note (body) VALUES ('note 5 by execute')")
+                    case .failedInsert:
+                        try connection.run("INSERT INTO note (body) VALUES (?)", [.text(token)])
+                        _ = try? connection.run("INSERT INTO subject (name) VALUES ('ann')")
+                    }
+                    throw Refused()
                 }
             }
-            #expect(db.committedGroups - before == 2)
+            #expect(db.committedGroups - before.groups == 2)
+            #expect(db.replayedGroups - before.replays == 1)
+            var tokens: Set<String> = []
             for (index, outcome) in outcomes {
                 if index == 5 {
                     #expect(throws: Refused.self) { try outcome.get() }
                 } else {
-                    #expect(throws: Never.self) { try outcome.get() }
+                    #expect(throws: Never.self) { tokens.insert(try outcome.get()) }
                 }
             }
             let bodies = try await db.read { try $0.query("SELECT body FROM note").compactMap { $0.text(0) } }
             #expect(bodies.count == 10)
-            #expect(!bodies.contains("note 5"))
+            #expect(!bodies.contains { $0.hasPrefix("note 5") })
+            #expect(tokens.count == 9 && tokens.isSubset(of: Set(bodies)))
+            await db.close()
+        }
+    }
+
+    /// The common refusal (a lookup, then a throw) changes nothing: its group is not replayed,
+    /// so every closure runs once.
+    @Test func aWriteThatThrowsBeforeChangingAnythingDoesNotReplayItsGroup() async throws {
+        struct Refused: Error {}
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let runs = RunCounter()
+            let before = (groups: db.committedGroups, replays: db.replayedGroups)
+            let outcomes = try await writeWhileWriterIsHeld(db, waiting: 10) { index in
+                { connection in
+                    runs.add(index)
+                    if index == 5 {
+                        _ = try connection.queryOne("SELECT count(*) FROM note")
+                        throw Refused()
+                    }
+                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text("note \(index)")])
+                }
+            }
+            #expect(db.committedGroups - before.groups == 2)
+            #expect(db.replayedGroups == before.replays)
+            #expect(runs.counts == Dictionary(uniqueKeysWithValues: (0..<10).map { ($0, 1) }))
+            #expect(throws: Refused.self) { try outcomes[5]!.get() }
+            #expect(try await count("note", in: db) == 10)  // the holder's and nine
             await db.close()
         }
     }
@@ -321,12 +369,20 @@ struct DatabaseTests {
                 }
             }
             await #expect(throws: StoreError.self) { try await db.read { try $0.run("COMMIT") } }
-            // Savepoints of the closure's own are fine, even left open.
-            try await db.write { connection in
-                try connection.execute("SAVEPOINT mine; INSERT INTO note (body) VALUES ('a'); ROLLBACK TO mine;")
-                try connection.execute("SAVEPOINT other; INSERT INTO note (body) VALUES ('b');")
+            // Savepoints too: the writer puts none between the closures of a group, so one left
+            // open would reach into the next closure.
+            for sql in ["SAVEPOINT mine", "RELEASE mine", "ROLLBACK TO mine"] {
+                do {
+                    try await db.write { try $0.run(sql) }
+                    Issue.record("\(sql) accepted")
+                } catch let error as StoreError {
+                    #expect(error.code == 23, "\(sql): \(error)")
+                }
             }
-            #expect(try await db.read { try $0.query("SELECT body FROM note").map { $0[0] } } == [.text("b")])
+            await #expect(throws: StoreError.self) {
+                try await db.write { try $0.execute("INSERT INTO note (body) VALUES ('a'); SAVEPOINT mine;") }
+            }
+            #expect(try await count("note", in: db) == 0)
             await db.close()
         }
     }
@@ -597,6 +653,14 @@ struct DatabaseTests {
             for try await case let (index, outcome)? in group { outcomes[index] = outcome }
             return outcomes
         }
+    }
+
+    /// How often each closure ran.
+    private final class RunCounter: @unchecked Sendable {
+        private let lock = ConditionLock()
+        private var runs: [Int: Int] = [:]
+        func add(_ index: Int) { lock.withLock { runs[index, default: 0] += 1 } }
+        var counts: [Int: Int] { lock.withLock { runs } }
     }
 
     private func fileSize(_ path: String) -> Int? {
