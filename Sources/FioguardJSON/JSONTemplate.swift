@@ -32,15 +32,30 @@ public struct JSONTemplate: Sendable {
     public func filled(_ values: JSON...) -> EncodedJSON { filled(values) }
 
     /// The template with `values` in its holes, in order. An `.encoded` value is copied as it is.
-    /// Three values or more to encode are encoded by jansson in one array, which is then cut at
-    /// its top-level commas: one encoding per use instead of one per hole, since each encoding has
-    /// a fixed cost of its own (with its templates, `consent.record` went from 733,300 to 673,100
-    /// instructions). One or two are encoded alone: the array's own cost and the scan for commas
-    /// (over every byte, spliced parts included) are then more than they save (`facialId.show`'s
-    /// answer: +18,000).
+    /// Three values or more go through `JSON.encodedEach`, one jansson encoding for them all. One
+    /// or two are encoded alone: the array's own cost and the scan for commas (over every byte,
+    /// spliced parts included) are then more than they save (`facialId.show`'s answer: +18,000).
     public func filled(_ values: [JSON]) -> EncodedJSON {
         precondition(values.count == holes, "a template with \(holes) holes filled with \(values.count) values")
         if values.count < 3 { return EncodedJSON(encoded: JSON.join(fixed, values.map { $0.encoded() })) }
+        return filled(encoded: JSON.encodedEach(values))
+    }
+
+    /// The template with `parts` in its holes, in order: each the encoding of a value, as
+    /// `JSON.encoded()` or `JSON.encodedEach` wrote it. Several templates that share values can
+    /// so share one encoding of them.
+    public func filled(encoded parts: [ArraySlice<UInt8>]) -> EncodedJSON {
+        precondition(parts.count == holes, "a template with \(holes) holes filled with \(parts.count) values")
+        return EncodedJSON(encoded: JSON.join(fixed, parts))
+    }
+}
+
+extension JSON {
+    /// Each value's encoding, as `encoded()` writes it. Three values or more to encode are encoded
+    /// by jansson in one array, which is then cut at its top-level commas: each encoding has a
+    /// fixed cost of its own (with its templates filled this way, `consent.record` went from
+    /// 733,300 to 673,100 instructions). An `.encoded` value is taken as it is.
+    public static func encodedEach(_ values: [JSON]) -> [ArraySlice<UInt8>] {
         var parts = [ArraySlice<UInt8>](repeating: [], count: values.count)
         var dumped: [JSON] = []
         var positions: [Int] = []
@@ -56,8 +71,8 @@ public struct JSONTemplate: Sendable {
         }
         // Should the array not cut (it cannot happen with jansson's compact output), each value is
         // encoded alone, which is still right.
-        let cut = dumped.count < 3 ? nil : JSON.elements(ofArray: JSON.array(dumped).encoded(), count: dumped.count)
+        let cut = dumped.count < 3 ? nil : elements(ofArray: JSON.array(dumped).encoded(), count: dumped.count)
         for (k, value) in dumped.enumerated() { parts[positions[k]] = cut?[k] ?? value.encoded()[...] }
-        return EncodedJSON(encoded: JSON.join(fixed, parts))
+        return parts
     }
 }

@@ -54,15 +54,30 @@ public struct ConsentRequest: Sendable {
 
 /// The answer to `consent.record`.
 public struct ConsentRecorded: Sendable {
-    public var consentID: String
-    public var subject: String
-    public var purposes: [String]
-    public var recordedAt: Timestamp
-    public var expiresAt: Timestamp?
-    public var receipt: JSON
+    public let consentID: String
+    public let subject: String
+    public let purposes: [String]
+    public let recordedAt: Timestamp
+    public let expiresAt: Timestamp?
+    public let receipt: JSON
+    /// `json`, when `record` encoded it with the rest of the grant.
+    private let encoded: EncodedJSON?
+
+    init(
+        consentID: String, subject: String, purposes: [String], recordedAt: Timestamp, expiresAt: Timestamp?, receipt: JSON,
+        encoded: EncodedJSON? = nil
+    ) {
+        self.consentID = consentID
+        self.subject = subject
+        self.purposes = purposes
+        self.recordedAt = recordedAt
+        self.expiresAt = expiresAt
+        self.receipt = receipt
+        self.encoded = encoded
+    }
 
     public var json: JSON {
-        .encoded(Self.template.filled(Self.values(self)))
+        .encoded(encoded ?? Self.template.filled(Self.values(self)))
     }
 
     /// `json`'s shape; `v` holds its values in the order they appear.
@@ -109,27 +124,21 @@ public struct ConsentService: Sendable {
         // runs SQL (encoding a receipt costs more than inserting its rows).
         let at = now.secondsSinceEpoch
         let consentID = Identifiers.consent()
-        // Each piece of JSON is a template filled with this record's values (see
-        // ConsentService+Encoding.swift). The receipt is encoded once: stored in
-        // consent_personal and sent in the answer as the same bytes.
-        let receipt = JSON.encoded(Self.receiptTemplate.filled(
-            Self.receiptValues(
-                request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller,
-                deletesWithin: PolicyEngine.revocationDelay(jurisdiction: jurisdiction, policy: policy))))
+        // Each piece of JSON is a template filled with this record's values, all encoded at once
+        // (see ConsentService+Encoding.swift). The receipt is stored in consent_personal and sent
+        // in the answer as the same bytes. A denial needs none of it.
         let deniedDetails = decision.allow ? "" : JSON.object(JSONObject([
             ("decisionId", .string(decision.decisionId)), ("policyVersion", .string(decision.policyVersion)),
             ("failed", .strings(decision.reasons.filter { !$0.passed }.map(\.code))),
         ])).encodedString()
-        let detailsText = Self.grantDetailsTemplate.filled(
-            Self.grantDetailsValues(request, expiresAt: expiresAt, decision: decision, caller: caller)).text
-        let purposesText = JSON.strings(request.purposes).encodedString()
-        let personalText = Self.personalTemplate(guardian: request.guardian != nil).filled(
-            Self.personalValues(request, receipt: receipt)).text
-        let auditDetails = Self.grantAuditTemplate.filled(
-            Self.grantAuditValues(consentID: consentID, purposes: request.purposes, decision: decision)).text
-        let recorded = ConsentRecorded(
-            consentID: consentID, subject: request.subject, purposes: request.purposes, recordedAt: now, expiresAt: expiresAt,
-            receipt: receipt)
+        let grant = !decision.allow ? nil : Self.encodeGrant(Self.grantValues(
+            request, consentID: consentID, now: now, expiresAt: expiresAt, decision: decision, caller: caller,
+            deletesWithin: PolicyEngine.revocationDelay(jurisdiction: jurisdiction, policy: policy)))
+        let recorded = grant.map {
+            ConsentRecorded(
+                consentID: consentID, subject: request.subject, purposes: request.purposes, recordedAt: now, expiresAt: expiresAt,
+                receipt: .encoded($0.receipt), encoded: $0.answer)
+        }
 
         enum Outcome: Sendable { case recorded(ConsentRecorded), denied }
         let outcome = try await env.database.write { conn -> Outcome in
@@ -139,15 +148,15 @@ public struct ConsentService: Sendable {
                 }
                 return .recorded(try Self.load(conn, consentID: entry.consentID, subject: request.subject))
             }
-            guard decision.allow else {
+            guard let grant, let recorded else {
                 try AuditTrail.append(
                     conn, at: at, action: "consent.denied", subjectRef: subjectRef, caller: caller, encodedDetails: deniedDetails)
                 return .denied
             }
             let subjectID = try conn.upsertSubject(request.subject, pseudonym: subjectRef, now: at)
             try conn.appendConsentEvent(
-                subjectID: subjectID, consentID: consentID, kind: "granted", purposes: purposesText, at: at, details: detailsText)
-            try conn.setPersonalConsentData(consentID: consentID, subjectID: subjectID, data: personalText)
+                subjectID: subjectID, consentID: consentID, kind: "granted", purposes: grant.purposes, at: at, details: grant.details)
+            try conn.setPersonalConsentData(consentID: consentID, subjectID: subjectID, data: grant.personal)
             for purpose in request.purposes {
                 try conn.setActiveConsent(
                     subjectID: subjectID, purpose: purpose, consentID: consentID, grantedAt: at, expiresAt: expiresAt?.secondsSinceEpoch)
@@ -157,7 +166,7 @@ public struct ConsentService: Sendable {
             }
             try AuditTrail.append(
                 conn, at: at, action: "consent.recorded", subjectRef: subjectRef, subjectID: subjectID, caller: caller,
-                encodedDetails: auditDetails)
+                encodedDetails: grant.audit)
             return .recorded(recorded)
         }
         switch outcome {

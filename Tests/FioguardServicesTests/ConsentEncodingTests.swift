@@ -28,36 +28,41 @@ struct ConsentEncodingTests {
             policy: Policy.builtInDefault, now: Timestamp(secondsSinceEpoch: 1_800_000_000), decisionId: id)
     }
 
+    static func values(_ r: ConsentRequest, _ i: Int, expires: Timestamp?, deletesWithin: ISODuration) -> [JSON] {
+        ConsentService.grantValues(
+            r, consentID: "cns_\(i)", now: now, expiresAt: expires, decision: decision("dec_\(i)"),
+            caller: Caller(uid: UInt32(i), pid: Int32(100 + i)), deletesWithin: deletesWithin)
+    }
+
+    static let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
+
     @Test func templatesWriteWhatTheirShapesWould() throws {
-        let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        typealias V = ConsentService.GrantValue
         for (i, r) in Self.requests.enumerated() {
-            let decision = Self.decision("dec_\(i)")
-            let expires: Timestamp? = i == 1 ? nil : now.adding(try #require(ISODuration(iso8601: "P1Y")))
-            let caller = Caller(uid: UInt32(i), pid: Int32(100 + i))
-            let receiptValues = ConsentService.receiptValues(
-                r, consentID: "cns_\(i)", now: now, expiresAt: expires, decision: decision, caller: caller,
-                deletesWithin: i == 0 ? .zero : try #require(ISODuration(iso8601: "P30D")))
-            let receipt = ConsentService.receiptTemplate.filled(receiptValues)
-            #expect(receipt.bytes == ConsentService.receiptShape(receiptValues).encoded())
-            #expect(receipt.value["jurisdiction"]?["country"]?.stringValue == r.country)
+            let expires: Timestamp? = i == 1 ? nil : Self.now.adding(try #require(ISODuration(iso8601: "P1Y")))
+            let values = Self.values(r, i, expires: expires, deletesWithin: i == 0 ? .zero : try #require(ISODuration(iso8601: "P30D")))
+            func pick(_ slots: [V]) -> [JSON] { slots.map { values[$0.rawValue] } }
+            let grant = ConsentService.encodeGrant(values)
 
-            let details = ConsentService.grantDetailsValues(r, expiresAt: expires, decision: decision, caller: caller)
-            #expect(ConsentService.grantDetailsTemplate.filled(details).bytes == ConsentService.grantDetailsShape(details).encoded())
+            #expect(grant.receipt.bytes == ConsentService.receiptShape(pick(ConsentService.receiptSlots)).encoded())
+            #expect(grant.receipt.value["jurisdiction"]?["country"]?.stringValue == r.country)
+            #expect(grant.details == ConsentService.grantDetailsShape(pick(ConsentService.grantDetailsSlots)).encodedString())
+            let personal = [JSON.encoded(grant.receipt)] + pick(ConsentService.personalSlots) + (r.guardian != nil ? pick([.guardian]) : [])
+            #expect(grant.personal == ConsentService.personalShape(personal).encodedString())
+            #expect((try JSON.parse(grant.personal)["guardian"] != nil) == (r.guardian != nil))
+            #expect(grant.audit == ConsentService.grantAuditShape(pick(ConsentService.grantAuditSlots)).encodedString())
+            #expect(grant.purposes == JSON.strings(r.purposes).encodedString())
 
-            let personal = ConsentService.personalValues(r, receipt: .encoded(receipt))
-            let filled = ConsentService.personalTemplate(guardian: r.guardian != nil).filled(personal)
-            #expect(filled.bytes == ConsentService.personalShape(personal).encoded())
-            #expect((filled.value["guardian"] != nil) == (r.guardian != nil))
-
-            let audit = ConsentService.grantAuditValues(consentID: "cns_\(i)", purposes: r.purposes, decision: decision)
-            #expect(ConsentService.grantAuditTemplate.filled(audit).bytes == ConsentService.grantAuditShape(audit).encoded())
-
-            for answerReceipt in [JSON.encoded(receipt), receipt.value] {
+            // The answer encoded with the grant, and the one encoded from its fields (an
+            // idempotent replay's), write the same bytes.
+            let shape = ConsentRecorded.shape(pick(ConsentService.answerSlots) + [.encoded(grant.receipt)]).encoded()
+            #expect(grant.answer.bytes == shape)
+            for answerReceipt in [JSON.encoded(grant.receipt), grant.receipt.value] {
                 let recorded = ConsentRecorded(
-                    consentID: "cns_\(i)", subject: r.subject, purposes: r.purposes, recordedAt: now, expiresAt: expires,
+                    consentID: "cns_\(i)", subject: r.subject, purposes: r.purposes, recordedAt: Self.now, expiresAt: expires,
                     receipt: answerReceipt)
-                #expect(recorded.json.encoded() == ConsentRecorded.shape(ConsentRecorded.values(recorded)).encoded())
-                #expect(recorded.json["receipt"] == receipt.value)
+                #expect(recorded.json.encoded() == shape)
+                #expect(recorded.json["receipt"] == grant.receipt.value)
             }
         }
     }
@@ -65,28 +70,22 @@ struct ConsentEncodingTests {
     /// The bytes the daemon wrote before the templates (taken from a database and an answer of
     /// `e74a009`, with this test's values): the shapes keep every key in its place.
     @Test func theBytesAreThoseOfTheEncodingBeforeTemplates() throws {
-        let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        let now = Self.now
         let r = Self.requests[0]
-        let decision = Self.decision("dec_0")
-        let caller = Caller(uid: 0, pid: 100)
-        let pv = decision.policyVersion
-        let receipt = ConsentService.receiptTemplate.filled(
-            ConsentService.receiptValues(r, consentID: "cns_0", now: now, expiresAt: nil, decision: decision, caller: caller, deletesWithin: .zero))
+        let pv = Self.decision("dec_0").policyVersion
+        let grant = ConsentService.encodeGrant(Self.values(r, 0, expires: nil, deletesWithin: .zero))
         let receiptText = #"{"receiptVersion":"fioguard-consent-receipt/1","receiptId":"cns_0","subject":"alice","purposes":["authentication"],"dataCategory":"biometric: facial template held by FACEIO, referenced by a Facial ID","noticeVersion":"2026-11","collectionMethod":"checkbox","domain":"shop.example","recordedAt":"\#(now.rfc3339)","expiresAt":null,"jurisdiction":{"country":"DE","region":null},"guardian":null,"policyVersion":"\#(pv)","decisionId":"dec_0","recordedBy":"uid=0 pid=100","withdrawal":{"method":"consent.revoke","effect":"revoking 'authentication' deletes every Facial ID of the subject at FACEIO at once","deleteFacialId":"facialId.delete","eraseAccount":"subject.erase"}}"#
-        #expect(receipt.text == receiptText)
+        #expect(grant.receipt.text == receiptText)
         #expect(
-            ConsentService.grantDetailsTemplate.filled(ConsentService.grantDetailsValues(r, expiresAt: nil, decision: decision, caller: caller)).text
+            grant.details
                 == #"{"noticeVersion":"2026-11","collectionMethod":"checkbox","domain":"shop.example","country":"DE","region":null,"ageEvidence":"age","guardian":false,"expiresAt":null,"policyVersion":"\#(pv)","decisionId":"dec_0","caller":"uid=0 pid=100"}"#)
-        #expect(
-            ConsentService.personalTemplate(guardian: false).filled(ConsentService.personalValues(r, receipt: .encoded(receipt))).text
-                == #"{"receipt":\#(receiptText),"locale":null,"age":30,"birthDate":null}"#)
-        #expect(
-            ConsentService.grantAuditTemplate.filled(ConsentService.grantAuditValues(consentID: "cns_0", purposes: r.purposes, decision: decision)).text
-                == #"{"consentId":"cns_0","purposes":["authentication"],"decisionId":"dec_0","policyVersion":"\#(pv)"}"#)
+        #expect(grant.personal == #"{"receipt":\#(receiptText),"locale":null,"age":30,"birthDate":null}"#)
+        #expect(grant.audit == #"{"consentId":"cns_0","purposes":["authentication"],"decisionId":"dec_0","policyVersion":"\#(pv)"}"#)
+        #expect(grant.purposes == #"["authentication"]"#)
+        let answer = #"{"consentId":"cns_0","subject":"alice","purposes":["authentication"],"recordedAt":"\#(now.rfc3339)","expiresAt":null,"receipt":\#(receiptText)}"#
+        #expect(grant.answer.text == answer)
         let recorded = ConsentRecorded(
-            consentID: "cns_0", subject: "alice", purposes: r.purposes, recordedAt: now, expiresAt: nil, receipt: .encoded(receipt))
-        #expect(
-            String(decoding: recorded.json.encoded(), as: UTF8.self)
-                == #"{"consentId":"cns_0","subject":"alice","purposes":["authentication"],"recordedAt":"\#(now.rfc3339)","expiresAt":null,"receipt":\#(receiptText)}"#)
+            consentID: "cns_0", subject: "alice", purposes: r.purposes, recordedAt: now, expiresAt: nil, receipt: .encoded(grant.receipt))
+        #expect(String(decoding: recorded.json.encoded(), as: UTF8.self) == answer)
     }
 }
