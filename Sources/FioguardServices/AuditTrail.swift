@@ -31,7 +31,7 @@ public enum AuditTrail {
     ) throws {
         // Chain to the recorded head, not to whatever row is last in the table: if rows were
         // removed from the tail, the next entry must not paper over the gap (verify names it).
-        let head = try recordedHead(conn) ?? conn.auditHead()
+        let head = try recordedHead(conn.stagedMeta(headKey)) ?? conn.auditHead()
         let seq = (head?.seq ?? 0) + 1
         let prev = head?.hash ?? genesis
         let callerText = caller.description
@@ -40,12 +40,13 @@ public enum AuditTrail {
             AuditRow(
                 seq: seq, at: at, action: action, subjectRef: subjectRef, caller: callerText, details: text, prevHash: prev, hash: hash,
                 subjectID: subjectRef == nil ? nil : subjectID))
-        try conn.setMeta(headKey, Array("\(seq):\(hash)".utf8))
+        // Staged: a group of writes stores only its last head, once (see `StagedMeta`).
+        conn.setStagedMeta(headKey, Array("\(seq):\(hash)".utf8))
     }
 
-    /// The head written with the newest entry (`meta.audit_head` = "seq:hash").
-    static func recordedHead(_ conn: Connection) throws -> (seq: Int64, hash: String)? {
-        guard let bytes = try conn.meta(headKey) else { return nil }
+    /// The head written with the newest entry (`meta.audit_head` = "seq:hash"), from its bytes.
+    static func recordedHead(_ bytes: [UInt8]?) -> (seq: Int64, hash: String)? {
+        guard let bytes else { return nil }
         let parts = String(decoding: bytes, as: UTF8.self).split(separator: ":", maxSplits: 1)
         guard parts.count == 2, let seq = Int64(parts[0]) else { return nil }
         return (seq, String(parts[1]))
@@ -107,7 +108,7 @@ public enum AuditTrail {
                 prev = row.hash
                 expectedSeq = row.seq + 1
             }
-            if bad == nil, let head = try recordedHead(conn) {
+            if bad == nil, let head = try recordedHead(conn.meta(headKey)) {
                 if head.seq >= expectedSeq {
                     bad = (expectedSeq, "entry missing")
                 } else if head.seq == expectedSeq - 1 && head.hash != prev {

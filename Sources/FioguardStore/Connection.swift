@@ -13,10 +13,12 @@ public final class Connection {
     private let callerCodeFlag: UnsafeMutablePointer<Int32>
     private var controlStatements: [ControlStatement: OpaquePointer] = [:]
     private var isOpen = true
-    /// Counts statements run that may change the database: each `execute`, and each statement
-    /// SQLite does not call read-only (`sqlite3_stmt_readonly`). A closure that threw while this
-    /// stayed the same changed nothing, so the writer has nothing of it to undo.
+    /// Counts what may change the database: each `execute`, each statement SQLite does not call
+    /// read-only (`sqlite3_stmt_readonly`) and each `setStagedMeta`. A closure that threw while
+    /// this stayed the same changed nothing, so the writer has nothing of it to undo.
     private(set) var writeAttempts: UInt64 = 0
+    /// See `StagedMeta`.
+    var staged = StagedMeta()
 
     /// Statements the store itself runs; prepared once, outside the statement cache.
     enum ControlStatement: String {
@@ -97,7 +99,7 @@ public final class Connection {
 
     /// Runs one or more statements without parameters (`sqlite3_exec`); rows are discarded.
     public func execute(_ sql: String) throws(StoreError) {
-        writeAttempts &+= 1
+        noteWriteAttempt()
         var errorMessage: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
         guard rc == SQLITE_OK else {
@@ -176,6 +178,8 @@ public final class Connection {
 
     // MARK: - Store internals
 
+    func noteWriteAttempt() { writeAttempts &+= 1 }
+
     /// Whether caller code is running: transaction control is refused while it is.
     var runsCallerCode: Bool {
         get { callerCodeFlag.pointee != 0 }
@@ -226,7 +230,7 @@ public final class Connection {
             release(lease)
             throw error
         }
-        if sqlite3_stmt_readonly(lease.statement) == 0 { writeAttempts &+= 1 }
+        if sqlite3_stmt_readonly(lease.statement) == 0 { noteWriteAttempt() }
         return lease
     }
 

@@ -76,21 +76,35 @@ final class GroupCommitter {
             guard request.perform(on: connection)
                 || (connection.writeAttempts == writeAttempts && !connection.isAutocommit)
             else {
-                if !connection.isAutocommit { try? connection.control(.rollback) }
+                rollback()
                 statistics.recordReplay()
                 commitGroupInSavepoints(group)
                 return
             }
         }
-        do {
-            try connection.control(.commit)
-        } catch {
-            if !connection.isAutocommit { try? connection.control(.rollback) }
-            fail(group, error, stage: "commit")
-            return
-        }
+        guard commit(group, stage: "commit") else { return }
         statistics.recordGroup(writes: group.count)
         for member in group { member.complete(groupError: nil) }
+    }
+
+    /// Writes the staged `meta` values, then COMMITs. On failure, rolls back and fails `members`.
+    private func commit(_ members: some Collection<any StoreRequest>, stage: String) -> Bool {
+        do {
+            try connection.writeStagedMeta()
+            try connection.control(.commit)
+            connection.stagedMetaCommitted()
+            return true
+        } catch {
+            rollback()
+            fail(members, error, stage: stage)
+            return false
+        }
+    }
+
+    /// Undoes the open transaction, if SQLite has not already, and what it staged.
+    private func rollback() {
+        if !connection.isAutocommit { try? connection.control(.rollback) }
+        connection.discardStagedMeta()
     }
 
     /// The replay of a group: each closure in a savepoint of its own.
@@ -109,31 +123,27 @@ final class GroupCommitter {
             let request = group[index]
             index += 1
             do {
+                let staged = connection.staged.pending
                 try connection.control(.savepoint)
                 if request.perform(on: connection) {
                     try connection.control(.release)
                 } else {
                     try connection.control(.rollbackToSavepoint)
                     try connection.control(.release)
+                    connection.staged.pending = staged
                 }
                 members.append(request)
             } catch {
                 // Only SQLite trouble (I/O, disk full, memory) gets here. Whatever state the
                 // transaction is in, it can no longer be trusted: undo it, fail every member so
                 // far, and start a new group with the rest.
-                if !connection.isAutocommit { try? connection.control(.rollback) }
+                rollback()
                 fail(members + [request], error, stage: "savepoint")
                 commitGroup(group[index...])
                 return
             }
         }
-        do {
-            try connection.control(.commit)
-        } catch {
-            if !connection.isAutocommit { try? connection.control(.rollback) }
-            fail(members[...], error, stage: "commit")
-            return
-        }
+        guard commit(members, stage: "commit") else { return }
         statistics.recordGroup(writes: members.count)
         for member in members { member.complete(groupError: nil) }
     }

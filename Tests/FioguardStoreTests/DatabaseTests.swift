@@ -237,6 +237,43 @@ struct DatabaseTests {
         }
     }
 
+    /// Staged `meta` values: each closure of a group reads what the one before it staged; the
+    /// last value is what the database holds after the commit, and after a reopen. A closure that
+    /// staged a value and then threw leaves nothing of it, even without a statement that wrote.
+    @Test func stagedMetaIsSharedAlongTheGroupAndCommittedOnce() async throws {
+        struct Refused: Error {}
+        @Sendable func counter(_ bytes: [UInt8]?) -> Int { bytes.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0 }
+        try await withTemporaryDirectory { dir in
+            var db = try openDatabase(dir)
+            try await db.write { try $0.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) STRICT") }
+            let before = db.replayedGroups
+            let outcomes = try await writeWhileWriterIsHeld(db, waiting: 10) { index in
+                { connection -> Int in
+                    let seen = try counter(connection.stagedMeta("counter"))
+                    if index == 5 {
+                        connection.setStagedMeta("counter", Array("1000".utf8))
+                        throw Refused()
+                    }
+                    connection.setStagedMeta("counter", Array(String(seen + 1).utf8))
+                    return seen
+                }
+            }
+            #expect(db.replayedGroups - before == 1)
+            // Each of the nine saw the count of those before it: 0 to 8, once each.
+            let seen = outcomes.compactMap { try? $0.value.get() }.sorted()
+            #expect(seen == Array(0..<9))
+            #expect(try await db.read { try counter($0.meta("counter")) } == 9)
+            // Later groups go on from the committed value without reading it back.
+            try await db.write { connection in
+                connection.setStagedMeta("counter", Array(String(try counter(connection.stagedMeta("counter")) + 1).utf8))
+            }
+            await db.close()
+            db = try openDatabase(dir)
+            #expect(try await db.write { try counter($0.stagedMeta("counter")) } == 10)
+            await db.close()
+        }
+    }
+
     /// Closures that each change about 750 existing pages (3 MB of statement journal) share a
     /// group with small ones: the savepoints must still undo exactly the closure that threw,
     /// whatever the order they ran in (the small ones add rows the large ones do not touch).
