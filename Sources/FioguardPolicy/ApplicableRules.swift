@@ -133,8 +133,21 @@ struct ApplicableRules: Sendable {
 /// afresh by `Policy.seal()`, after which a policy's values no longer change.
 final class RulesMemo: Sendable {
     private let entries = Mutex<[[Int]: ApplicableRules]>([:])
-    /// More distinct sets than any real policy has; past it the memo starts over.
+    /// The profiles that apply to a jurisdiction, regardless of date (`Policy.profilePositions`).
+    private let applying = Mutex<[Jurisdiction: [Int]]>([:])
+    /// More distinct sets (or jurisdictions) than any real policy has (or a country has regions);
+    /// past it the memo starts over, so callers naming random regions cannot make it grow.
     static let capacity = 1024
+
+    func positions(for jurisdiction: Jurisdiction, find: () -> [Int]) -> [Int] {
+        if let hit = applying.withLock({ $0[jurisdiction] }) { return hit }
+        let positions = find()
+        applying.withLock { a in
+            if a.count >= Self.capacity { a.removeAll() }
+            a[jurisdiction] = positions
+        }
+        return positions
+    }
 
     func rules(for positions: [Int], build: () -> ApplicableRules) -> ApplicableRules {
         if let hit = entries.withLock({ $0[positions] }) { return hit }

@@ -126,12 +126,23 @@ public struct Policy: Sendable {
     /// `JurisdictionProfile.applies`) and are in force at `now` (`nil`: regardless of date), once
     /// each, in policy order.
     func profilePositions(for jurisdictions: [Jurisdiction], inForceAt now: Timestamp?) -> [Int] {
+        // Which profiles apply does not depend on the date: one user's (a single jurisdiction, as
+        // every decision has) are kept per policy, and only the date is checked per call. A
+        // `consent.record` looks them up three times (its decision, expiry and withdrawal delay).
+        let applying =
+            jurisdictions.count == 1
+            ? rulesMemo.positions(for: jurisdictions[0]) { applyingPositions(for: jurisdictions) }
+            : applyingPositions(for: jurisdictions)
+        guard now != nil else { return applying }
+        return applying.filter { profiles[$0].isInForce(at: now) }
+    }
+
+    /// `profilePositions` regardless of date.
+    private func applyingPositions(for jurisdictions: [Jurisdiction]) -> [Int] {
         var found: [Int] = []
         func add(_ code: String) {
             guard let positions = profilePositions[code] else { return }
-            for i in positions where profiles[i].isInForce(at: now) {
-                if jurisdictions.contains(where: { profiles[i].applies(to: $0) }) { found.append(i) }
-            }
+            for i in positions where jurisdictions.contains(where: { profiles[i].applies(to: $0) }) { found.append(i) }
         }
         for j in jurisdictions {
             // The only codes `applies(to:)` can accept for `j`.
