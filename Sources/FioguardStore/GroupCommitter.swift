@@ -71,11 +71,12 @@ final class GroupCommitter {
         }
         for request in group {
             let writeAttempts = connection.writeAttempts
-            // A throw before any statement that may write leaves the transaction as it was, unless
-            // SQLite itself ended it (SQLITE_FULL, SQLITE_IOERR, … can roll back on their own).
-            guard request.perform(on: connection)
-                || (connection.writeAttempts == writeAttempts && !connection.isAutocommit)
-            else {
+            let returned = request.perform(on: connection)
+            // A throw before any statement that may write leaves the transaction as it was.
+            // Otherwise the group is replayed, and also whenever SQLite has ended the transaction
+            // by itself (SQLITE_FULL, SQLITE_IOERR, … can roll back on their own), even under a
+            // closure that caught the error and returned: what ran before it is gone.
+            guard !connection.isAutocommit, returned || connection.writeAttempts == writeAttempts else {
                 rollback()
                 statistics.recordReplay()
                 commitGroupInSavepoints(group)
