@@ -31,51 +31,13 @@ public struct FacialIDService: Sendable {
     public func show(subject: String) async throws -> JSON {
         let policy = env.policy.current
         let now = env.now()
-        return try await env.database.read { conn in
+        let (ids, active) = try await env.database.read { conn in
             guard let subjectID = try conn.subjectID(named: subject) else { throw ServiceError.notFound("unknown subject") }
-            let ids = try conn.facialIDs(subjectID: subjectID)
-            let active = try conn.activeConsents(subjectID: subjectID)
-            var consent: JSON = .null
-            if let first = active.first {
-                let same = active.filter { $0.consentID == first.consentID }
-                consent = [
-                    "consentId": .string(first.consentID), "purposes": .strings(active.map(\.purpose)),
-                    "recordedAt": .string(Timestamp(secondsSinceEpoch: first.grantedAt).rfc3339),
-                    "expiresAt": .string(same.first?.expiresAt.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
-                ]
-            }
-            let jurisdiction = ids.last.map { Jurisdiction(country: $0.country, region: $0.region) }
-            return [
-                "subject": .string(subject),
-                "facialIds": .array(ids.map(Self.json)),
-                "consent": consent,
-                "rights": rightsCache.rights(policy: policy, jurisdiction: jurisdiction, now: now),
-            ]
+            return (try conn.facialIDs(subjectID: subjectID), try conn.activeConsents(subjectID: subjectID))
         }
-    }
-
-    static func json(_ f: FacialIDRow) -> JSON {
-        var deletion: JSON = .null
-        if let d = f.deletion {
-            deletion = [
-                "status": .string(Deletion(f).status),
-                "reason": .string(d.reason),
-                "requestedAt": .string(Timestamp(secondsSinceEpoch: d.requestedAt).rfc3339),
-                "completedAt": .string(d.completedAt.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
-                "attempts": .int(d.attempts),
-                "lastError": .string(d.lastError),
-            ]
-        }
-        let status = f.status == "deleting" && Deletion(f).status == "deleted" ? "deleted" : f.status
-        return [
-            "facialId": .string(f.facialID),
-            "status": .string(status),
-            "enrolledAt": .string(Timestamp(secondsSinceEpoch: f.enrolledAt).rfc3339),
-            "lastAuthenticatedAt": .string(f.lastAuthenticatedAt.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
-            "retainUntil": f.status == "active" ? .string(Timestamp(secondsSinceEpoch: f.retainUntil).rfc3339) : .null,
-            "retentionRule": .string(f.retainRule),
-            "deletion": deletion,
-        ]
+        let jurisdiction = ids.last.map { Jurisdiction(country: $0.country, region: $0.region) }
+        return .encoded(Self.showAnswer(
+            subject: subject, ids: ids, active: active, rights: rightsCache.rights(policy: policy, jurisdiction: jurisdiction, now: now)))
     }
 
     /// How the subject can act on their data, and the retention rule that applies (duty D13).
