@@ -6,16 +6,38 @@ public import FioguardJSON
 public struct Reason: Sendable, Hashable {
     public var code: String
     public var rule: String
-    public var message: String
     public var profile: String?
     public var passed: Bool
+    /// The message's text is made when read: most decisions allow, and their reasons' words are
+    /// then read by nobody (`consent.record` keeps only the decision's id), while formatting
+    /// them cost about 15,000 instructions per decision.
+    private var text: @Sendable () -> String
 
-    public init(code: String, rule: String, message: String, profile: String? = nil, passed: Bool) {
+    public var message: String {
+        get { text() }
+        set { text = { newValue } }
+    }
+
+    public init(
+        code: String, rule: String, message: @autoclosure @escaping @Sendable () -> String, profile: String? = nil, passed: Bool
+    ) {
         self.code = code
         self.rule = rule
-        self.message = message
+        self.text = message
         self.profile = profile
         self.passed = passed
+    }
+
+    public static func == (a: Reason, b: Reason) -> Bool {
+        a.code == b.code && a.rule == b.rule && a.profile == b.profile && a.passed == b.passed && a.message == b.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(rule)
+        hasher.combine(profile)
+        hasher.combine(passed)
+        hasher.combine(message)
     }
 
     /// `{"code","rule","message","profile"?,"passed"}`; `profile` only when set.
