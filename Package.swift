@@ -139,7 +139,10 @@ let package = Package(
             name: "FioguardTransportTests",
             dependencies: ["FioguardTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: strict),
-        .testTarget(name: "FioguardServicesTests", dependencies: ["FioguardServices", "FioguardPolicy", "FioguardJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "FioguardServicesTests",
+            dependencies: ["FioguardServices", "FioguardPolicy", "FioguardJSON", "FioguardStore", "FioguardTesting", log],
+            swiftSettings: strict),
         .testTarget(
             name: "FioguardIntegrationTests",
             dependencies: ["FioguardTesting", "FioguardServer", "FioguardFaceIO", "FioguardJSON", "CSQLite"],

@@ -41,7 +41,7 @@ public enum AuditTrail {
                 seq: seq, at: at, action: action, subjectRef: subjectRef, caller: callerText, details: text, prevHash: prev, hash: hash,
                 subjectID: subjectRef == nil ? nil : subjectID))
         // Staged: a group of writes stores only its last head, once (see `StagedMeta`).
-        conn.setStagedMeta(headKey, Array("\(seq):\(hash)".utf8))
+        try conn.setStagedMeta(headKey, Array("\(seq):\(hash)".utf8))
     }
 
     /// The head written with the newest entry (`meta.audit_head` = "seq:hash"), from its bytes.

@@ -13,9 +13,11 @@ public final class Connection {
     private let callerCodeFlag: UnsafeMutablePointer<Int32>
     private var controlStatements: [ControlStatement: OpaquePointer] = [:]
     private var isOpen = true
+    let isReadOnly: Bool
     /// Counts what may change the database: each `execute`, each statement SQLite does not call
     /// read-only (`sqlite3_stmt_readonly`) and each `setStagedMeta`. A closure that threw while
-    /// this stayed the same changed nothing, so the writer has nothing of it to undo.
+    /// this stayed the same changed nothing, so the writer has nothing of it to undo (unless SQLite
+    /// rolled the whole transaction back, which `GroupCommitter` checks apart).
     private(set) var writeAttempts: UInt64 = 0
     /// See `StagedMeta`.
     var staged = StagedMeta()
@@ -53,6 +55,7 @@ public final class Connection {
             throw StoreError(code: rc, message: "cannot open \(path): \(message)")
         }
         handle = db
+        isReadOnly = readOnly
         cache = StatementCache(capacity: configuration.statementCacheSize)
         callerCodeFlag = .allocate(capacity: 1)
         callerCodeFlag.initialize(to: 0)

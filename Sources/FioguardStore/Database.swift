@@ -42,8 +42,8 @@ public final class Database: Sendable {
                 code: SQLITE_ERROR, message: "cannot switch \(configuration.path) to WAL (journal_mode is \(journalMode ?? "unknown"))")
         }
         // A migration that rebuilds a table journals every page it drops and sorts every index it
-        // creates: in memory (`temp_store = MEMORY`, the writer's setting for its small
-        // savepoints), v7's rebuild of a million consent events peaked at 522 MB. On disk, in
+        // creates: in memory (`temp_store = MEMORY`, the writer's setting for its small statement
+        // journals), v7's rebuild of a million consent events peaked at 522 MB. On disk, in
         // SQLite's temporary files, memory stays bounded by the page cache.
         try writer.execute("PRAGMA temp_store = FILE")
         schemaVersion = try migrator.migrate(writer)
@@ -141,9 +141,10 @@ public final class Database: Sendable {
     /// transaction has committed durably. If `body` throws, only its own changes are undone and only
     /// this call throws; if the group's COMMIT fails, every call of the group throws that error.
     /// `body` must not start or end transactions nor use savepoints (SQLITE_AUTH). `body` may run
-    /// twice: when a closure of its group throws after changing something, the group is rolled
-    /// back and run again (see `GroupCommitter`), and the caller gets the second run's outcome. So
-    /// `body` must not act outside the connection in ways a repeat would harm.
+    /// more than once: when a closure of its group throws after changing something, the group is
+    /// rolled back and run again (see `GroupCommitter`), and the caller gets the outcome of the
+    /// run that committed. So `body` must not act outside the connection in ways a repeat would
+    /// harm.
     /// Cancelling the calling task does not withdraw a queued write.
     /// (`@inlinable`, like `read`: see `ClosureRequest`.)
     @discardableResult @inlinable

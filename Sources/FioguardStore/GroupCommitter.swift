@@ -8,15 +8,17 @@ import CSQLite
 /// A closure that throws must leave no change behind, while the rest of its group commits. The
 /// group first runs its closures one after the other, with nothing between them. A closure that
 /// throws before it ran any statement that may write (`Connection.writeAttempts` unchanged: the
-/// common case, a refusal after a lookup) has nothing to undo. One that throws after one is a
-/// replay: the whole transaction is rolled back and the group runs again from its start, each
-/// closure inside a savepoint of its own, so a throw undoes exactly that closure's changes.
+/// common case, a refusal after a lookup) has nothing to undo. One that throws after one, or any
+/// closure after which SQLite has rolled the transaction back by itself, makes a replay: the
+/// whole transaction is rolled back and the group runs again from its start, each closure inside
+/// a savepoint of its own, so a throw undoes exactly that closure's changes. (Should a savepoint
+/// fail, its closure and those before it fail with that error and the rest start a new group.)
 ///
 /// Savepoints only for the replay, because each costs a copy of every existing page its closure
 /// then changes (SQLite's statement journal): about 12 pages for a `consent.record`, over 5% of
-/// its instructions with the allocations of the journal's chunks. The price is that a replayed
-/// group runs its closures twice; a closure's only effects are on the connection, and the first
-/// run's results are replaced by the second's.
+/// its instructions with the allocations of the journal's chunks. The price is that closures of
+/// a replayed group run again, so they must act on nothing but the connection (`Database.write`);
+/// each caller gets the outcome of the run that committed, or the group's error.
 final class GroupCommitter {
     private let connection: Connection
     private let queue: JobQueue<any StoreRequest>
@@ -78,6 +80,7 @@ final class GroupCommitter {
             // closure that caught the error and returned: what ran before it is gone.
             guard !connection.isAutocommit, returned || connection.writeAttempts == writeAttempts else {
                 rollback()
+                for member in group { member.discardOutcome() }
                 statistics.recordReplay()
                 commitGroupInSavepoints(group)
                 return
@@ -91,6 +94,7 @@ final class GroupCommitter {
     /// Writes the staged `meta` values, then COMMITs. On failure, rolls back and fails `members`.
     private func commit(_ members: some Collection<any StoreRequest>, stage: String) -> Bool {
         do {
+            guard !connection.isAutocommit else { throw StoreError.transactionLost }
             try connection.writeStagedMeta()
             try connection.control(.commit)
             connection.stagedMetaCommitted()

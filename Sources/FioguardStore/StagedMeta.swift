@@ -14,7 +14,9 @@ extension Connection {
     /// group read it back with `stagedMeta(_:)`, and the writer writes the last value once, before
     /// COMMIT. A closure that throws after this is undone like one that ran a write (see
     /// `GroupCommitter`). Only for keys written no other way (`setMeta` bypasses the staging).
-    public func setStagedMeta(_ key: String, _ value: [UInt8]) {
+    public func setStagedMeta(_ key: String, _ value: [UInt8]) throws(StoreError) {
+        // Only the writer commits staged values; a reader would keep them forever.
+        guard !isReadOnly else { throw .misuse("staged meta values are for write closures") }
         staged.pending[key] = value
         noteWriteAttempt()
     }
@@ -22,6 +24,7 @@ extension Connection {
     /// `key`'s value in `meta` as the current transaction sees it: staged in it, else last
     /// committed through `setStagedMeta`, else read from the database (and kept).
     public func stagedMeta(_ key: String) throws(StoreError) -> [UInt8]? {
+        guard !isReadOnly else { throw .misuse("staged meta values are for write closures") }
         if let value = staged.pending[key] ?? staged.committed[key] { return value }
         let value = try meta(key)
         if let value { staged.committed[key] = value }
@@ -39,8 +42,10 @@ extension Connection {
         staged.pending.removeAll(keepingCapacity: true)
     }
 
-    /// After a rollback of the whole transaction.
+    /// After a rollback of the whole transaction. The committed values are forgotten too and read
+    /// again when next asked for: after a failure, the database is what counts.
     func discardStagedMeta() {
         staged.pending.removeAll(keepingCapacity: true)
+        staged.committed.removeAll()
     }
 }

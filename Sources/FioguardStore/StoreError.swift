@@ -32,6 +32,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     @usableFromInline
     static let notRun = StoreError(code: SQLITE_INTERNAL, message: "request completed without running")
 
+    /// SQLite rolled the group's transaction back by itself (SQLITE_FULL, SQLITE_IOERR, …) and a
+    /// closure went on: nothing may then be written outside the transaction.
+    static let transactionLost = StoreError(
+        code: SQLITE_ABORT, message: "SQLite rolled the transaction back by itself (after an error a closure caught)")
+
     static func misuse(_ message: String) -> StoreError {
         StoreError(code: SQLITE_MISUSE, message: message)
     }

@@ -9,6 +9,9 @@ protocol StoreRequest: AnyObject, Sendable {
     /// Resumes the caller with its own error if it threw, else `groupError` if the enclosing
     /// transaction failed, else its value.
     func complete(groupError: (any Error)?)
+    /// Forgets the outcome of a run whose transaction was rolled back, before the group runs
+    /// again: should the next run not reach this request, its caller gets the group's error.
+    func discardOutcome()
 }
 
 /// A caller's `read`/`write` closure and the continuation awaiting it.
@@ -32,6 +35,8 @@ final class ClosureRequest: StoreRequest, @unchecked Sendable {
         /// Resume the caller: with its own error if it threw, else `groupError` if the enclosing
         /// transaction failed, else its value.
         case complete(groupError: (any Error)?)
+        /// Forget the outcome of a run that was rolled back.
+        case discard
     }
 
     private let step: (Step) -> Bool
@@ -73,6 +78,9 @@ final class ClosureRequest: StoreRequest, @unchecked Sendable {
                     continuation.resume(throwing: groupError ?? StoreError.notRun)
                 }
                 return true
+            case .discard:
+                outcome = nil
+                return true
             }
         }
     }
@@ -87,6 +95,10 @@ final class ClosureRequest: StoreRequest, @unchecked Sendable {
 
     func complete(groupError: (any Error)?) {
         _ = step(.complete(groupError: groupError))
+    }
+
+    func discardOutcome() {
+        _ = step(.discard)
     }
 }
 
@@ -114,6 +126,10 @@ final class CheckpointRequest: StoreRequest, @unchecked Sendable {
             failure = error
         }
         return failure == nil
+    }
+
+    func discardOutcome() {
+        failure = nil
     }
 
     func complete(groupError: (any Error)?) {

@@ -67,6 +67,49 @@ struct ConsentEncodingTests {
         }
     }
 
+    /// Each key holds its own value: a request whose every field is set and differs from the
+    /// others, so that two values swapped between slots cannot go unnoticed.
+    @Test func everyKeyHoldsItsValue() throws {
+        let r = ConsentRequest(
+            subject: "S-subject", purposes: ["P1", "P2"], noticeVersion: "N-notice", collectionMethod: "signature", domain: "D.example",
+            country: "US", region: "US-IL", locale: "L-locale", age: 30, birthDate: "1996-01-02",
+            guardian: GuardianFacts(relationship: "G-rel", verificationMethod: "G-method", reference: "G-ref"))
+        let now = Self.now
+        let expires = Timestamp(secondsSinceEpoch: 1_900_000_000)
+        let decision = Self.decision("dec_x")
+        let caller = Caller(uid: 7, pid: 8)
+        let values = ConsentService.grantValues(
+            r, consentID: "cns_x", now: now, expiresAt: expires, decision: decision, caller: caller,
+            deletesWithin: try #require(ISODuration(iso8601: "P30D")))
+        let grant = ConsentService.encodeGrant(values)
+        let purposes = JSON.strings(r.purposes)
+        let guardian: JSON = ["relationship": "G-rel", "verificationMethod": "G-method", "reference": "G-ref"]
+        func check(_ text: String, _ expected: [String: JSON], _ what: String) throws {
+            let object = try #require(try JSON.parse(text).objectValue, "\(what)")
+            for (key, value) in expected { #expect(object[key] == value, "\(what).\(key)") }
+        }
+        let receipt = grant.receipt.value
+        try check(grant.receipt.text, [
+            "receiptId": "cns_x", "subject": "S-subject", "purposes": purposes, "noticeVersion": "N-notice",
+            "collectionMethod": "signature", "domain": "D.example", "recordedAt": .string(now.rfc3339),
+            "expiresAt": .string(expires.rfc3339), "jurisdiction": ["country": "US", "region": "US-IL"], "guardian": guardian,
+            "policyVersion": .string(decision.policyVersion), "decisionId": "dec_x", "recordedBy": .string(caller.description),
+        ], "receipt")
+        #expect(receipt["withdrawal"]?["method"] == "consent.revoke")
+        try check(grant.details, [
+            "noticeVersion": "N-notice", "collectionMethod": "signature", "domain": "D.example", "country": "US", "region": "US-IL",
+            "ageEvidence": "age", "guardian": true, "expiresAt": .string(expires.rfc3339),
+            "policyVersion": .string(decision.policyVersion), "decisionId": "dec_x", "caller": .string(caller.description),
+        ], "details")
+        try check(grant.personal, ["receipt": receipt, "locale": "L-locale", "age": 30, "birthDate": "1996-01-02", "guardian": guardian], "personal")
+        try check(grant.audit, ["consentId": "cns_x", "purposes": purposes, "decisionId": "dec_x", "policyVersion": .string(decision.policyVersion)], "audit")
+        try check(grant.answer.text, [
+            "consentId": "cns_x", "subject": "S-subject", "purposes": purposes, "recordedAt": .string(now.rfc3339),
+            "expiresAt": .string(expires.rfc3339), "receipt": receipt,
+        ], "answer")
+        #expect(try JSON.parse(grant.purposes) == purposes)
+    }
+
     /// The bytes the daemon wrote before the templates (taken from a database and an answer of
     /// `e74a009`, with this test's values): the shapes keep every key in its place.
     @Test func theBytesAreThoseOfTheEncodingBeforeTemplates() throws {

@@ -185,8 +185,7 @@ struct DatabaseTests {
                     switch change {
                     case .run: try connection.run("INSERT INTO note (body) VALUES (?)", [.text(token)])
                     case .execute: try connection.execute("INSERT INTO note (body) VALUES ('note 5 by execute')")
-                    case .failedInsert:
-                        try connection.run("INSERT INTO note (body) VALUES (?)", [.text(token)])
+                    case .failedInsert:  // fails, so it changed nothing: still counted as a write
                         _ = try? connection.run("INSERT INTO subject (name) VALUES ('ann')")
                     }
                     throw Refused()
@@ -206,6 +205,40 @@ struct DatabaseTests {
             #expect(bodies.count == 10)
             #expect(!bodies.contains { $0.hasPrefix("note 5") })
             #expect(tokens.count == 9 && tokens.isSubset(of: Set(bodies)))
+            await db.close()
+        }
+    }
+
+    /// A closure that catches an error after which SQLite rolled the whole transaction back
+    /// (here `RAISE(ROLLBACK)` from a trigger; SQLITE_FULL or SQLITE_IOERR can do it too) and
+    /// returns must not let the closures after it run outside a transaction: what ran before it is
+    /// gone, so it and those before it fail, and those after it commit in a new transaction.
+    @Test func aTransactionSQLiteRolledBackIsNotCommittedPiecemeal() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { connection in
+                try connection.execute("""
+                    CREATE TABLE boom (x TEXT);
+                    CREATE TRIGGER boom_rollback BEFORE INSERT ON boom BEGIN SELECT RAISE(ROLLBACK, 'boom'); END;
+                    """)
+            }
+            let runs = RunCounter()
+            let outcomes = try await writeWhileWriterIsHeld(db, waiting: 10) { index in
+                { connection in
+                    runs.add(index)
+                    if index == 5 {
+                        _ = try? connection.run("INSERT INTO boom VALUES ('x')")  // caught, and the closure returns
+                        return
+                    }
+                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text("note \(index)")])
+                }
+            }
+            #expect(throws: (any Error).self) { try outcomes[5]!.get() }
+            let bodies = Set(try await db.read { try $0.query("SELECT body FROM note").compactMap { $0.text(0) } })
+            // Every call that succeeded is in the table, and nothing else but the holder's note.
+            let succeeded = Set(outcomes.compactMap { index, outcome in (try? outcome.get()).map { "note \(index)" } })
+            #expect(bodies == succeeded.union(["holder"]))
+            #expect(runs.counts[5] == 2)  // the first pass noticed it, and replayed
             await db.close()
         }
     }
@@ -240,7 +273,8 @@ struct DatabaseTests {
     /// Staged `meta` values: each closure of a group reads what the one before it staged; the
     /// last value is what the database holds after the commit, and after a reopen. A closure that
     /// staged a value and then threw leaves nothing of it, even without a statement that wrote.
-    @Test func stagedMetaIsSharedAlongTheGroupAndCommittedOnce() async throws {
+    /// Readers cannot stage (they would never write it).
+    @Test func stagedMetaIsSharedAlongTheGroupAndCommitted() async throws {
         struct Refused: Error {}
         @Sendable func counter(_ bytes: [UInt8]?) -> Int { bytes.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0 }
         try await withTemporaryDirectory { dir in
@@ -251,10 +285,10 @@ struct DatabaseTests {
                 { connection -> Int in
                     let seen = try counter(connection.stagedMeta("counter"))
                     if index == 5 {
-                        connection.setStagedMeta("counter", Array("1000".utf8))
+                        try connection.setStagedMeta("counter", Array("1000".utf8))
                         throw Refused()
                     }
-                    connection.setStagedMeta("counter", Array(String(seen + 1).utf8))
+                    try connection.setStagedMeta("counter", Array(String(seen + 1).utf8))
                     return seen
                 }
             }
@@ -263,13 +297,15 @@ struct DatabaseTests {
             let seen = outcomes.compactMap { try? $0.value.get() }.sorted()
             #expect(seen == Array(0..<9))
             #expect(try await db.read { try counter($0.meta("counter")) } == 9)
-            // Later groups go on from the committed value without reading it back.
+            // Later groups go on from the committed value, and so does a reopened store.
             try await db.write { connection in
-                connection.setStagedMeta("counter", Array(String(try counter(connection.stagedMeta("counter")) + 1).utf8))
+                try connection.setStagedMeta("counter", Array(String(try counter(connection.stagedMeta("counter")) + 1).utf8))
             }
             await db.close()
             db = try openDatabase(dir)
             #expect(try await db.write { try counter($0.stagedMeta("counter")) } == 10)
+            await #expect(throws: StoreError.self) { try await db.read { try $0.setStagedMeta("counter", [1]) } }
+            await #expect(throws: StoreError.self) { try await db.read { try $0.stagedMeta("counter") } }
             await db.close()
         }
     }
