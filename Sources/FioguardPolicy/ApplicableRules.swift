@@ -140,22 +140,23 @@ final class RulesMemo: Sendable {
     static let capacity = 1024
 
     func positions(for jurisdiction: Jurisdiction, find: () -> [Int]) -> [Int] {
-        if let hit = applying.withLock({ $0[jurisdiction] }) { return hit }
-        let positions = find()
-        applying.withLock { a in
-            if a.count >= Self.capacity { a.removeAll() }
-            a[jurisdiction] = positions
-        }
-        return positions
+        Self.value(in: applying, for: jurisdiction, make: find)
     }
 
     func rules(for positions: [Int], build: () -> ApplicableRules) -> ApplicableRules {
-        if let hit = entries.withLock({ $0[positions] }) { return hit }
-        let rules = build()
-        entries.withLock { e in
-            if e.count >= Self.capacity { e.removeAll() }
-            e[positions] = rules
+        Self.value(in: entries, for: positions, make: build)
+    }
+
+    /// The value kept for `key`, or `make()`'s, then kept (starting over past `capacity`).
+    private static func value<Key: Hashable & Sendable, Value: Sendable>(
+        in memo: borrowing Mutex<[Key: Value]>, for key: Key, make: () -> Value
+    ) -> Value {
+        if let hit = memo.withLock({ $0[key] }) { return hit }
+        let value = make()
+        memo.withLock { m in
+            if m.count >= capacity { m.removeAll() }
+            m[key] = value
         }
-        return rules
+        return value
     }
 }

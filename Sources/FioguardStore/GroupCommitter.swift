@@ -64,13 +64,7 @@ final class GroupCommitter {
     }
 
     private func commitGroup(_ group: ArraySlice<any StoreRequest>) {
-        guard !group.isEmpty else { return }
-        do {
-            try connection.control(.beginImmediate)
-        } catch {
-            fail(group, error, stage: "begin")
-            return
-        }
+        guard begin(group) else { return }
         for request in group {
             let writeAttempts = connection.writeAttempts
             let returned = request.perform(on: connection)
@@ -89,6 +83,18 @@ final class GroupCommitter {
         guard commit(group, stage: "commit") else { return }
         statistics.recordGroup(writes: group.count)
         for member in group { member.complete(groupError: nil) }
+    }
+
+    /// BEGIN IMMEDIATE for a non-empty group; false if empty, or BEGIN failed (the group failed).
+    private func begin(_ group: ArraySlice<any StoreRequest>) -> Bool {
+        guard !group.isEmpty else { return false }
+        do {
+            try connection.control(.beginImmediate)
+            return true
+        } catch {
+            fail(group, error, stage: "begin")
+            return false
+        }
     }
 
     /// Writes the staged `meta` values, then COMMITs. On failure, rolls back and fails `members`.
@@ -114,13 +120,7 @@ final class GroupCommitter {
 
     /// The replay of a group: each closure in a savepoint of its own.
     private func commitGroupInSavepoints(_ group: ArraySlice<any StoreRequest>) {
-        guard !group.isEmpty else { return }
-        do {
-            try connection.control(.beginImmediate)
-        } catch {
-            fail(group, error, stage: "begin")
-            return
-        }
+        guard begin(group) else { return }
         var members: [any StoreRequest] = []
         members.reserveCapacity(group.count)
         var index = group.startIndex
