@@ -35,9 +35,15 @@ extension Connection {
 
     /// Returns the subject's row id, creating the row when new.
     public func upsertSubject(_ subject: String, pseudonym: String, now: Int64) throws(StoreError) -> Int64 {
+        // One statement for a new subject (most calls: a first consent), two for a known one.
+        if try run(
+            "INSERT INTO subjects (subject, pseudonym, created_at) VALUES (?, ?, ?) ON CONFLICT (subject) DO NOTHING",
+            [.text(subject), .text(pseudonym), .int(now)]) == 1
+        {
+            return lastInsertRowID
+        }
         if let id = try subjectID(named: subject) { return id }
-        try run("INSERT INTO subjects (subject, pseudonym, created_at) VALUES (?, ?, ?)", [.text(subject), .text(pseudonym), .int(now)])
-        return lastInsertRowID
+        throw .misuse("subject neither inserted nor found")
     }
 
     /// Forgets the personal value; the pseudonym stays for the audit trail.
