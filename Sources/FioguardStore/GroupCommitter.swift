@@ -12,7 +12,7 @@ import CSQLite
 /// closure after which SQLite has rolled the transaction back by itself, makes a replay: the
 /// whole transaction is rolled back and the group runs again from its start, each closure inside
 /// a savepoint of its own, so a throw undoes exactly that closure's changes. (Should a savepoint
-/// fail, its closure and those before it fail with that error and the rest start a new group.)
+/// fail, or SQLite end the transaction there, that closure fails and the others start again.)
 ///
 /// Savepoints only for the replay, because each costs a copy of every existing page its closure
 /// then changes (SQLite's statement journal): about 12 pages for a `consent.record`, over 5% of
@@ -139,12 +139,17 @@ final class GroupCommitter {
                 }
                 members.append(request)
             } catch {
-                // Only SQLite trouble (I/O, disk full, memory) gets here. Whatever state the
-                // transaction is in, it can no longer be trusted: undo it, fail every member so
-                // far, and start a new group with the rest.
+                // Only SQLite trouble (I/O, disk full, memory) gets here, and SQLite may have
+                // rolled the transaction back already (SQLITE_FULL and SQLITE_IOERR can). Whatever
+                // state it is in, it can no longer be trusted: undo it. The request at which it
+                // happened fails, with its own error if its closure threw; every other starts
+                // again in a new group, since its changes went with the transaction through no
+                // fault of its own. Each round takes one request out, so this ends.
+                let cause = connection.isAutocommit ? StoreError.transactionLost : error
                 rollback()
-                fail(members + [request], error, stage: "savepoint")
-                commitGroup(group[index...])
+                fail([request], cause, stage: "savepoint")
+                for member in members { member.discardOutcome() }
+                commitGroup((members + group[index...])[...])
                 return
             }
         }

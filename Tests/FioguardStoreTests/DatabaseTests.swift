@@ -212,7 +212,7 @@ struct DatabaseTests {
     /// A closure that catches an error after which SQLite rolled the whole transaction back
     /// (here `RAISE(ROLLBACK)` from a trigger; SQLITE_FULL or SQLITE_IOERR can do it too) and
     /// returns must not let the closures after it run outside a transaction: what ran before it is
-    /// gone, so it and those before it fail, and those after it commit in a new transaction.
+    /// gone, so it fails, and the others run again and commit in a new transaction.
     @Test func aTransactionSQLiteRolledBackIsNotCommittedPiecemeal() async throws {
         try await withTemporaryDirectory { dir in
             let db = try openDatabase(dir)
@@ -238,7 +238,40 @@ struct DatabaseTests {
             // Every call that succeeded is in the table, and nothing else but the holder's note.
             let succeeded = Set(outcomes.compactMap { index, outcome in (try? outcome.get()).map { "note \(index)" } })
             #expect(bodies == succeeded.union(["holder"]))
+            #expect(succeeded.count == 9)
             #expect(runs.counts[5] == 2)  // the first pass noticed it, and replayed
+            await db.close()
+        }
+    }
+
+    /// A full database (SQLITE_FULL, here from `max_page_count`) in the middle of a group: SQLite
+    /// rolls the whole transaction back. Every caller gets an answer; only writes that hit the
+    /// limit themselves fail, with SQLITE_FULL, while the others are run again and commit as long
+    /// as there is room; exactly the writes that succeeded are in the table; the writer goes on
+    /// once there is room again.
+    @Test func aDatabaseFullInTheMiddleOfAGroupLeavesExactlyTheSuccessfulWrites() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            let pages = try #require(try await db.write { try $0.queryOne("PRAGMA page_count")?.int(0) })
+            try await db.write { try $0.execute("PRAGMA max_page_count = \(pages + 3)") }
+            let outcomes = try await writeWhileWriterIsHeld(db, waiting: 20) { index in
+                { connection in
+                    try connection.run("INSERT INTO note (body) VALUES (?)", [.text("note \(index) " + String(repeating: "x", count: 3000))])
+                }
+            }
+            #expect(outcomes.count == 20)
+            let failures = outcomes.values.filter { if case .failure = $0 { true } else { false } }
+            #expect(!failures.isEmpty, "the limit was never reached")
+            #expect(failures.count < 20, "nothing fitted in the room left")
+            for case .failure(let error) in outcomes.values {
+                #expect((error as? StoreError)?.code == 13, "\(error)")  // SQLITE_FULL
+            }
+            let succeeded = Set(outcomes.compactMap { index, outcome in (try? outcome.get()).map { _ in "note \(index)" } })
+            let bodies = Set(try await db.read { try $0.query("SELECT body FROM note").compactMap { $0.text(0)?.split(separator: " ").prefix(2).joined(separator: " ") } })
+            #expect(bodies == succeeded.union(["holder"]))
+            try await db.write { try $0.execute("PRAGMA max_page_count = 1073741823") }
+            try await db.write { try $0.run("INSERT INTO note (body) VALUES ('after')") }
+            #expect(try await count("note", in: db) == Int64(succeeded.count + 2))
             await db.close()
         }
     }
