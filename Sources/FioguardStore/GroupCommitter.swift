@@ -63,8 +63,17 @@ final class GroupCommitter {
         queue.workerStopped()
     }
 
+    /// Commits `group`. Requests that a store failure in another's closure sent back (see
+    /// `commitInSavepoints`) run again in a new transaction, until none is left: each round
+    /// completes at least one request, so this ends.
     private func commitGroup(_ group: ArraySlice<any StoreRequest>) {
-        guard begin(group) else { return }
+        var left = Array(group)
+        while !left.isEmpty { left = commitOnce(left[...]) }
+    }
+
+    /// One transaction for `group`; returns the requests to run again (none, usually).
+    private func commitOnce(_ group: ArraySlice<any StoreRequest>) -> [any StoreRequest] {
+        guard begin(group) else { return [] }
         for request in group {
             let writeAttempts = connection.writeAttempts
             let returned = request.perform(on: connection)
@@ -76,13 +85,13 @@ final class GroupCommitter {
                 rollback()
                 for member in group { member.discardOutcome() }
                 statistics.recordReplay()
-                commitGroupInSavepoints(group)
-                return
+                return commitInSavepoints(group)
             }
         }
-        guard commit(group, stage: "commit") else { return }
+        guard commit(group, stage: "commit") else { return [] }
         statistics.recordGroup(writes: group.count)
         for member in group { member.complete(groupError: nil) }
+        return []
     }
 
     /// BEGIN IMMEDIATE for a non-empty group; false if empty, or BEGIN failed (the group failed).
@@ -118,9 +127,10 @@ final class GroupCommitter {
         connection.discardStagedMeta()
     }
 
-    /// The replay of a group: each closure in a savepoint of its own.
-    private func commitGroupInSavepoints(_ group: ArraySlice<any StoreRequest>) {
-        guard begin(group) else { return }
+    /// The replay of a group: each closure in a savepoint of its own. Returns the requests to run
+    /// again in a new transaction.
+    private func commitInSavepoints(_ group: ArraySlice<any StoreRequest>) -> [any StoreRequest] {
+        guard begin(group) else { return [] }
         var members: [any StoreRequest] = []
         members.reserveCapacity(group.count)
         var index = group.startIndex
@@ -143,19 +153,19 @@ final class GroupCommitter {
                 // rolled the transaction back already (SQLITE_FULL and SQLITE_IOERR can). Whatever
                 // state it is in, it can no longer be trusted: undo it. The request at which it
                 // happened fails, with its own error if its closure threw; every other starts
-                // again in a new group, since its changes went with the transaction through no
-                // fault of its own. Each round takes one request out, so this ends.
+                // again in a new transaction, since its changes went with this one through no
+                // fault of its own.
                 let cause = connection.isAutocommit ? StoreError.transactionLost : error
                 rollback()
                 fail([request], cause, stage: "savepoint")
                 for member in members { member.discardOutcome() }
-                commitGroup((members + group[index...])[...])
-                return
+                return members + group[index...]
             }
         }
-        guard commit(members, stage: "commit") else { return }
+        guard commit(members, stage: "commit") else { return [] }
         statistics.recordGroup(writes: members.count)
         for member in members { member.complete(groupError: nil) }
+        return []
     }
 
     private func fail(_ requests: some Collection<any StoreRequest>, _ error: any Error, stage: String) {
