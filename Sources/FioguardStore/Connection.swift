@@ -102,6 +102,7 @@ public final class Connection {
 
     /// Runs one or more statements without parameters (`sqlite3_exec`); rows are discarded.
     public func execute(_ sql: String) throws(StoreError) {
+        try checkTransaction()
         noteWriteAttempt()
         var errorMessage: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
@@ -183,6 +184,13 @@ public final class Connection {
 
     func noteWriteAttempt() { writeAttempts &+= 1 }
 
+    /// Caller code on the writer runs inside the store's transaction. Should SQLite have rolled it
+    /// back by itself (SQLITE_FULL, SQLITE_IOERR, … after an error the closure caught), a further
+    /// statement would run, and commit, on its own: refused instead.
+    private func checkTransaction() throws(StoreError) {
+        if callerCodeFlag.pointee != 0 && !isReadOnly && sqlite3_get_autocommit(handle) != 0 { throw .transactionLost }
+    }
+
     /// Whether caller code is running: transaction control is refused while it is.
     var runsCallerCode: Bool {
         get { callerCodeFlag.pointee != 0 }
@@ -219,6 +227,7 @@ public final class Connection {
     }
 
     private func acquire(_ sql: String, _ params: [SQLValue]) throws(StoreError) -> Lease {
+        try checkTransaction()
         let lease: Lease
         if let entry = cache.checkOut(sql) {
             lease = Lease(statement: entry.statement, entry: entry)

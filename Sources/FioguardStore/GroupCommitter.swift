@@ -64,15 +64,18 @@ final class GroupCommitter {
     }
 
     /// Commits `group`. Requests that a store failure in another's closure sent back (see
-    /// `commitInSavepoints`) run again in a new transaction, until none is left: each round
-    /// completes at least one request, so this ends.
+    /// `commitInSavepoints`) run again in new transactions, in order, until none is left: each
+    /// transaction completes at least one request, so this ends.
     private func commitGroup(_ group: ArraySlice<any StoreRequest>) {
-        var left = Array(group)
-        while !left.isEmpty { left = commitOnce(left[...]) }
+        var next = [Array(group)]
+        while !next.isEmpty {
+            let more = commitOnce(next.removeFirst()[...])
+            next.insert(contentsOf: more.filter { !$0.isEmpty }, at: 0)
+        }
     }
 
-    /// One transaction for `group`; returns the requests to run again (none, usually).
-    private func commitOnce(_ group: ArraySlice<any StoreRequest>) -> [any StoreRequest] {
+    /// One transaction for `group`; returns the groups to run next, in order (none, usually).
+    private func commitOnce(_ group: ArraySlice<any StoreRequest>) -> [[any StoreRequest]] {
         guard begin(group) else { return [] }
         for request in group {
             let writeAttempts = connection.writeAttempts
@@ -127,9 +130,9 @@ final class GroupCommitter {
         connection.discardStagedMeta()
     }
 
-    /// The replay of a group: each closure in a savepoint of its own. Returns the requests to run
-    /// again in a new transaction.
-    private func commitInSavepoints(_ group: ArraySlice<any StoreRequest>) -> [any StoreRequest] {
+    /// The replay of a group: each closure in a savepoint of its own. Returns the groups to run
+    /// next, in order.
+    private func commitInSavepoints(_ group: ArraySlice<any StoreRequest>) -> [[any StoreRequest]] {
         guard begin(group) else { return [] }
         var members: [any StoreRequest] = []
         members.reserveCapacity(group.count)
@@ -152,14 +155,16 @@ final class GroupCommitter {
                 // Only SQLite trouble (I/O, disk full, memory) gets here, and SQLite may have
                 // rolled the transaction back already (SQLITE_FULL and SQLITE_IOERR can). Whatever
                 // state it is in, it can no longer be trusted: undo it. The request at which it
-                // happened fails, with its own error if its closure threw; every other starts
-                // again in a new transaction, since its changes went with this one through no
-                // fault of its own.
+                // happened fails, with its own error if its closure threw (one request must go for
+                // this to end, even one whose SAVEPOINT failed before it ran). The others' changes
+                // went with the transaction through no fault of their own: those before it, which
+                // ran to the end, run again in a transaction of their own, then those after it in
+                // another, so that a limit reached again (a full disk) costs no more re-runs.
                 let cause = connection.isAutocommit ? StoreError.transactionLost : error
                 rollback()
                 fail([request], cause, stage: "savepoint")
                 for member in members { member.discardOutcome() }
-                return members + group[index...]
+                return [members, Array(group[index...])]
             }
         }
         guard commit(members, stage: "commit") else { return [] }
