@@ -62,6 +62,34 @@ final class BenchServer {
         return (user + system) / ticksPerSecond
     }
 
+    /// CPU time per role of the server's threads so far (user and system, in seconds), from
+    /// `/proc/PID/task`: the store names its threads (`fg-writer`, `fg-checkpointer`,
+    /// `fg-reader-N`), SwiftNIO its event loops (`NIO-…`); the rest is Swift's pool (and idle
+    /// helpers). Empty if `/proc` cannot tell.
+    var cpuSecondsByRole: [String: (user: Double, system: Double)] {
+        let base = "/proc/\(process.processIdentifier)/task"
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard ticksPerSecond > 0, let tasks = try? FileManager.default.contentsOfDirectory(atPath: base) else { return [:] }
+        var out: [String: (user: Double, system: Double)] = [:]
+        for task in tasks {
+            guard let stat = try? String(contentsOfFile: "\(base)/\(task)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+            else { continue }
+            let name = String(stat[stat.index(after: open)..<close])
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            let role =
+                name.hasPrefix("fg-writer") ? "writer"
+                : name.hasPrefix("fg-checkpointer") ? "checkpointer"
+                : name.hasPrefix("fg-reader") ? "readers"
+                : name.hasPrefix("NIO-") ? "event loop"
+                : "pool"
+            let sum = out[role] ?? (0, 0)
+            out[role] = (sum.user + user / ticksPerSecond, sum.system + system / ticksPerSecond)
+        }
+        return out
+    }
+
     /// Bytes the server has caused to be written to storage so far (`write_bytes` in
     /// `/proc/PID/io`: the WAL, checkpoints into the database file); nil if `/proc` cannot tell.
     var diskBytesWritten: Int64? {

@@ -88,12 +88,24 @@ struct FioguardBench: AsyncParsableCommand {
         }
         _ = try await LoadDriver(socketPath: path, connections: connections, pipeline: pipeline, seconds: 1, makeSession: session).run()
         let cpuBefore = server.flatMap(\.cpuSeconds)
+        let threadsBefore = server?.cpuSecondsByRole ?? [:]
         let diskBefore = server.flatMap(\.diskBytesWritten)
         var result = try await LoadDriver(
             socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, makeSession: session
         ).run()
         if let cpuBefore, let cpuAfter = server.flatMap(\.cpuSeconds), result.requests > 0 {
             result.serverCPUPerCall = (cpuAfter - cpuBefore) / Double(result.requests)
+        }
+        if let threadsAfter = server?.cpuSecondsByRole, result.requests > 0 {
+            let calls = Double(result.requests)
+            for role in ["writer", "pool", "event loop", "readers", "checkpointer"] {
+                guard let after = threadsAfter[role] else { continue }
+                let before = threadsBefore[role] ?? (0, 0)
+                let user = after.user - before.user, system = after.system - before.system
+                guard user + system > 0 else { continue }
+                result.serverThreads.append(
+                    (role, (user + system) / calls, system / calls, (user + system) / result.elapsedSeconds))
+            }
         }
         if let diskBefore, let diskAfter = server.flatMap(\.diskBytesWritten), result.requests > 0 {
             result.serverDiskBytesPerCall = Double(diskAfter - diskBefore) / Double(result.requests)
@@ -118,6 +130,13 @@ struct FioguardBench: AsyncParsableCommand {
         // at the same connections and pipeline.
         if let disk = r.serverDiskBytesPerCall, disk > 0 { line += String(format: "  disk %.1f KB/call", disk / 1024) }
         print(line)
+        // Where the server's CPU went, per role of its threads (the writer is one thread: its
+        // share of the time it was busy bounds the durable writes).
+        if !r.serverThreads.isEmpty {
+            print("  threads: " + r.serverThreads.map { t in
+                String(format: "%@ %.1f µs/call (%.1f kernel, busy %.0f%%)", t.role as NSString, t.perCall * 1e6, t.systemPerCall * 1e6, t.busy * 100)
+            }.joined(separator: ", "))
+        }
         if let b = baseline, b.throughput > 0 {
             print(String(
                 format: "  vs ping: %.2f× the p50 latency, %.2f of the throughput",
