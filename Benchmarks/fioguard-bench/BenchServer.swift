@@ -65,7 +65,9 @@ final class BenchServer {
     /// CPU time per role of the server's threads so far (user and system, in seconds), from
     /// `/proc/PID/task`: the store names its threads (`fg-writer`, `fg-checkpointer`,
     /// `fg-reader-N`), SwiftNIO its event loops (`NIO-…`); the rest is Swift's pool (and idle
-    /// helpers). Empty if `/proc` cannot tell.
+    /// helpers). Empty if `/proc` cannot tell. A thread that exits between two readings takes its
+    /// time with it (Swift's pool may retire idle threads), so the roles can add up to less than
+    /// `cpuSeconds`, which the process keeps for its exited threads too.
     var cpuSecondsByRole: [String: (user: Double, system: Double)] {
         let base = "/proc/\(process.processIdentifier)/task"
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
