@@ -54,7 +54,7 @@ extension FacialIDService {
 
     static func consentValues(_ active: [ConsentStateRow]) -> [JSON]? {
         guard let first = active.first else { return nil }
-        let expires = active.first { $0.consentID == first.consentID }?.expiresAt
+        let expires = first.expiresAt
         return [
             .string(first.consentID), .strings(active.map(\.purpose)), .string(Timestamp(secondsSinceEpoch: first.grantedAt).rfc3339),
             .string(expires.map { Timestamp(secondsSinceEpoch: $0).rfc3339 }),
