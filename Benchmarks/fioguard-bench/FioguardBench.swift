@@ -20,6 +20,17 @@ struct FioguardBench: AsyncParsableCommand {
     @Option(help: "Requests each connection keeps in flight.")
     var pipeline: Int = 4
 
+    @Option(help: ArgumentHelp(
+        "Offered load in calls per second across all connections: an open loop.",
+        discussion: """
+            Each connection sends its share on a fixed schedule, with up to --pipeline requests \
+            in flight, and latency counts from the scheduled time, so percentiles are those at \
+            this load, a server that falls behind included. Without it the loop is closed (each \
+            answer triggers the next request): throughput is the server's capacity and the \
+            latency is that of a saturated server.
+            """))
+    var rate: Double?
+
     @Option(help: "Seconds each load workload runs (after a 1 s warm-up).")
     var duration: Double = 10
 
@@ -37,7 +48,9 @@ struct FioguardBench: AsyncParsableCommand {
 
     func run() async throws {
         let chosen = workload.isEmpty ? ["ping", "show", "record", "flow", "sweep"] : workload
-        print("fioguard-bench: \(connections) connections × \(pipeline) in flight, \(duration) s per workload, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        if let rate, !(rate.isFinite && rate > 0) { throw ValidationError("--rate needs a positive number of calls per second") }
+        let loop = rate.map { String(format: ", open loop at %.0f calls/s", $0) } ?? ""
+        print("fioguard-bench: \(connections) connections × \(pipeline) in flight\(loop), \(duration) s per workload, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         var baseline: LoadDriver.Result?
         for name in chosen {
             switch name {
@@ -86,12 +99,15 @@ struct FioguardBench: AsyncParsableCommand {
             server = started
             path = started.socketPath
         }
-        _ = try await LoadDriver(socketPath: path, connections: connections, pipeline: pipeline, seconds: 1, makeSession: session).run()
+        _ = try await LoadDriver(
+            socketPath: path, connections: connections, pipeline: pipeline, seconds: 1, rate: rate, makeSession: session
+        ).run()
         let cpuBefore = server.flatMap(\.cpuSeconds)
         let threadsBefore = server?.cpuSecondsByRole ?? [:]
         let diskBefore = server.flatMap(\.diskBytesWritten)
         var result = try await LoadDriver(
-            socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, makeSession: session
+            socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, rate: rate,
+            makeSession: session
         ).run()
         if let cpuBefore, let cpuAfter = server.flatMap(\.cpuSeconds), result.requests > 0 {
             result.serverCPUPerCall = (cpuAfter - cpuBefore) / Double(result.requests)
@@ -121,6 +137,9 @@ struct FioguardBench: AsyncParsableCommand {
             format: "%-7@ %9.0f calls/s  p50 %7.3f ms  p99 %7.3f ms  p99.9 %7.3f ms  max %8.3f ms  errors %llu",
             name as NSString, r.throughput, Double(h.valueAtPercentile(50)) / 1000, Double(h.valueAtPercentile(99)) / 1000,
             Double(h.valueAtPercentile(99.9)) / 1000, Double(h.max) / 1000, r.errors)
+        // Open loop: calls scheduled before the end that never found a free slot. Any at all means
+        // the server did not keep up with the rate, whatever the percentiles say.
+        if rate != nil { line += "  unsent \(r.unsent)" }
         if let rss { line += String(format: "  peak RSS %.1f MB", Double(rss) / 1_048_576) }
         // Server CPU per call (all its threads): a change in cost shows even where throughput is
         // bound elsewhere (the writer's commit cycle).

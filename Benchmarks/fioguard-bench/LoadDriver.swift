@@ -11,18 +11,30 @@ protocol Session: AnyObject {
     func next(_ previous: JSON?) -> [UInt8]?
 }
 
-/// Drives C connections, each keeping up to P requests in flight (closed loop), for a duration,
-/// and records per-request latency in HdrHistogram (microseconds).
+/// Drives C connections, each keeping up to P requests in flight, for a duration, and records
+/// per-request latency in HdrHistogram (microseconds).
+///
+/// Without a rate, the loop is closed: a connection sends its next request as soon as an answer
+/// arrives, so the figures are the server's capacity and its latency when saturated. With a
+/// rate, the loop is open: each connection sends on a fixed schedule (its share of the rate,
+/// staggered across connections), and latency counts from the scheduled time, not from when the
+/// request went out. A request that finds all P of its connection's slots busy waits for the
+/// next free one, and that wait is in its latency: a server that falls behind cannot hide it by
+/// slowing the client down ("coordinated omission").
 struct LoadDriver {
     let socketPath: String
     let connections: Int
     let pipeline: Int
     let seconds: Double
+    /// Offered calls per second across all connections; nil for the closed loop.
+    var rate: Double? = nil
     let makeSession: @Sendable (_ connection: Int, _ slot: Int) -> any Session
 
     struct Result {
         var requests: UInt64
         var errors: UInt64
+        /// Open loop: scheduled calls still waiting for a free slot at the end (never sent).
+        var unsent: UInt64
         var elapsedSeconds: Double
         var histogram: Histogram<UInt64>
         /// Seconds of server CPU per request (only when the bench started the server).
@@ -37,19 +49,25 @@ struct LoadDriver {
 
     func run() async throws -> Result {
         let group = MultiThreadedEventLoopGroup.singleton
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(seconds * 1e9))
         let start = NIODeadline.now()
+        let deadline = start + .nanoseconds(Int64(seconds * 1e9))
         var channels: [(any Channel, EventLoopFuture<Tally>)] = []
         for c in 0..<connections {
             let promise = group.next().makePromise(of: Tally.self)
             let sessions = (0..<pipeline).map { makeSession(c, $0) }
             let box = SessionBox(sessions)
+            // Open loop: this connection's share of the rate, its first call staggered by c / rate.
+            let schedule = rate.map { rate in
+                ConnectionDriver.Schedule(
+                    first: start + .nanoseconds(Int64(Double(c) / rate * 1e9)),
+                    interval: .nanoseconds(max(1, Int64(Double(connections) / rate * 1e9))))
+            }
             let channel = try await ClientBootstrap(group: group)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineLength: 256 << 20)))
                         try channel.pipeline.syncOperations.addHandler(
-                            ConnectionDriver(sessions: box.take(), deadline: deadline, done: promise))
+                            ConnectionDriver(sessions: box.take(), deadline: deadline, schedule: schedule, done: promise))
                     }
                 }
                 .connect(unixDomainSocketPath: socketPath).get()
@@ -62,7 +80,9 @@ struct LoadDriver {
         }
         let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1e9
         for (ch, _) in channels { try? await ch.close() }
-        return Result(requests: total.requests, errors: total.errors, elapsedSeconds: elapsed, histogram: total.histogram)
+        return Result(
+            requests: total.requests, errors: total.errors, unsent: total.unsent, elapsedSeconds: elapsed,
+            histogram: total.histogram)
     }
 }
 
@@ -80,59 +100,104 @@ final class SessionBox: @unchecked Sendable {
 struct Tally: Sendable {
     var requests: UInt64 = 0
     var errors: UInt64 = 0
+    var unsent: UInt64 = 0
     var histogram = Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three)
 
     mutating func add(_ o: Tally) {
         requests += o.requests
         errors += o.errors
+        unsent += o.unsent
         histogram.add(o.histogram)
     }
 }
 
 /// Per-connection state machine on the event loop: responses come back in request order, so a
-/// FIFO of (send time, slot) matches each answer to its request.
+/// FIFO of (start time, slot) matches each answer to its request. The start time is when the
+/// request was sent (closed loop) or when it was scheduled (open loop).
 final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked: all state is touched only on the channel's event loop.
     typealias InboundIn = Frame
     typealias OutboundOut = ByteBuffer
 
+    /// The open loop's timetable for one connection.
+    struct Schedule {
+        var first: NIODeadline
+        var interval: TimeAmount
+    }
+
     private var sessions: [any Session]
     private let deadline: NIODeadline
+    private let schedule: Schedule?
     private let done: EventLoopPromise<Tally>
-    private var inFlight: [(sent: NIODeadline, slot: Int)] = []
+    private var inFlight: [(start: NIODeadline, slot: Int)] = []
     private var head = 0
     private var tally = Tally()
     private var finished = false
+    /// Open loop: the next scheduled call, the slots with nothing in flight, the answers the
+    /// free slots' sessions continue from, and scheduled calls that found no free slot (oldest
+    /// first, from `lateHead`).
+    private var nextDue: NIODeadline
+    private var freeSlots: [Int] = []
+    private var lastAnswers: [JSON?]
+    private var late: [NIODeadline] = []
+    private var lateHead = 0
+    /// Open loop: calls are still being scheduled (the deadline has not passed).
+    private var scheduling: Bool
 
-    init(sessions: [any Session], deadline: NIODeadline, done: EventLoopPromise<Tally>) {
+    init(sessions: [any Session], deadline: NIODeadline, schedule: Schedule?, done: EventLoopPromise<Tally>) {
         self.sessions = sessions
         self.deadline = deadline
+        self.schedule = schedule
         self.done = done
+        nextDue = schedule?.first ?? deadline
+        lastAnswers = Array(repeating: nil, count: sessions.count)
+        scheduling = schedule != nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        for slot in sessions.indices { send(slot, previous: nil, context: context) }
+        if schedule != nil {
+            freeSlots = Array(sessions.indices.reversed())
+            tick(context: context)
+            return
+        }
+        for slot in sessions.indices { send(slot, previous: nil, start: .now(), context: context) }
         context.flush()
         checkDone()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .line(let line) = unwrapInboundIn(data), head < inFlight.count else { return }
-        let (sent, slot) = inFlight[head]
+        let (start, slot) = inFlight[head]
         head += 1
         if head > 4096 {
             inFlight.removeFirst(head)
             head = 0
         }
-        let micros = UInt64(max(0, (NIODeadline.now() - sent).nanoseconds / 1000))
+        let now = NIODeadline.now()
+        let micros = UInt64(max(0, (now - start).nanoseconds / 1000))
         _ = tally.histogram.record(max(micros, 1))
         tally.requests += 1
         let view = line.readableBytesView
         let isError = view.count > 24 && view.starts(with: Array(#"{"jsonrpc":"2.0","error""#.utf8))
         if isError { tally.errors += 1 }
-        if NIODeadline.now() < deadline {
-            let previous: JSON? = sessions[slot].needsResponse ? (try? JSON.parse(Array(view))) : nil
-            send(slot, previous: previous, context: context)
+        guard now < deadline else { return }
+        let previous: JSON? = sessions[slot].needsResponse ? (try? JSON.parse(Array(view))) : nil
+        guard schedule != nil else {
+            send(slot, previous: previous, start: .now(), context: context)
+            return
+        }
+        // Open loop: the slot takes the oldest call that is due and found no free slot, or waits.
+        if lateHead < late.count {
+            let due = late[lateHead]
+            lateHead += 1
+            if lateHead > 4096 {
+                late.removeFirst(lateHead)
+                lateHead = 0
+            }
+            send(slot, previous: previous, start: due, context: context)
+        } else {
+            lastAnswers[slot] = previous
+            freeSlots.append(slot)
         }
     }
 
@@ -148,15 +213,42 @@ final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func send(_ slot: Int, previous: JSON?, context: ChannelHandlerContext) {
+    /// Open loop: sends (or queues, when no slot is free) every call due by now, then sleeps until
+    /// the next one; once the deadline has passed, what is still queued is counted as unsent.
+    private func tick(context: ChannelHandlerContext) {
+        guard let schedule, !finished else { return }
+        let now = NIODeadline.now()
+        while nextDue <= now && nextDue < deadline {
+            if let slot = freeSlots.popLast() {
+                let previous = lastAnswers[slot]
+                lastAnswers[slot] = nil
+                send(slot, previous: previous, start: nextDue, context: context)
+            } else {
+                late.append(nextDue)
+            }
+            nextDue = nextDue + schedule.interval
+        }
+        context.flush()
+        if nextDue < deadline {
+            context.eventLoop.assumeIsolated().scheduleTask(deadline: nextDue) { [self] in tick(context: context) }
+        } else {
+            context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+                scheduling = false
+                tally.unsent += UInt64(late.count - lateHead)
+                checkDone()
+            }
+        }
+    }
+
+    private func send(_ slot: Int, previous: JSON?, start: NIODeadline, context: ChannelHandlerContext) {
         guard var bytes = sessions[slot].next(previous) else { return }
         bytes.append(UInt8(ascii: "\n"))
-        inFlight.append((NIODeadline.now(), slot))
+        inFlight.append((start, slot))
         context.write(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
     }
 
     private func checkDone() {
-        if !finished && head == inFlight.count {
+        if !finished && !scheduling && head == inFlight.count {
             finished = true
             done.succeed(tally)
         }
