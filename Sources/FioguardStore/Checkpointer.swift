@@ -46,6 +46,8 @@ final class CheckpointTrigger: @unchecked Sendable {
     /// For tests and diagnostics: restarts the hook saw, and the largest WAL it saw.
     private let restartCount = Atomic<Int>(0)
     private let peakWALPages = Atomic<Int32>(0)
+    /// For tests: times the checkpoint thread wrote the database file out after its passes.
+    private let writebackCount = Atomic<Int>(0)
     /// Requests queued so far.
     private var madeRequests = 0
     /// WAL size at the last request, so that a WAL that is not restarting yet is not checkpointed
@@ -123,6 +125,14 @@ final class CheckpointTrigger: @unchecked Sendable {
         if pages >= backstopPages { backstopTriedAt = pages }
     }
 
+    /// Called by the checkpoint thread each time it has written the database file out.
+    func wroteBack() {
+        writebackCount.add(1, ordering: .relaxed)
+    }
+
+    /// Times the checkpoint thread wrote the database file out after its passes.
+    var databaseWritebacks: Int { writebackCount.load(ordering: .relaxed) }
+
     /// Restarts of the WAL the hook has seen, and the largest WAL size after a commit.
     var walHistory: (restarts: Int, peakPages: Int32) {
         (restartCount.load(ordering: .relaxed), peakWALPages.load(ordering: .relaxed))
@@ -169,6 +179,7 @@ struct CheckpointWorker {
 
     /// Runs until the queue is closed and drained, then closes the connection.
     func run() {
+        var writeback = DatabaseFileWriteback(connection: connection)
         while let requests = queue.takeBatch(max: 1 << 20) {
             let outcome = Self.passes(
                 chasing: requests.contains(where: \.chaseRemainder), remainderPages: trigger.remainderPages,
@@ -178,6 +189,15 @@ struct CheckpointWorker {
                 logger.warning(
                     "WAL checkpoint failed",
                     metadata: ["code": "\(outcome.code)", "message": "\(String(cString: sqlite3_errstr(outcome.code)))"])
+            }
+            // What the passes copied goes to disk now, a slice at a time, rather than all at once
+            // in the writer's sync before the WAL restarts (see DatabaseFileWriteback).
+            if outcome.code == SQLITE_OK {
+                let failure = writeback.run()
+                trigger.wroteBack()
+                if let failure {
+                    logger.warning("writing out the database file after a checkpoint failed", metadata: ["error": "\(failure)"])
+                }
             }
             trigger.served(requests.count)
         }

@@ -214,6 +214,8 @@ public final class Database: Sendable {
     public var queuedReads: Int { reads.count }
     /// Restarts of the WAL so far, and the largest WAL after a commit (pages).
     var walHistory: (restarts: Int, peakPages: Int32) { checkpointTrigger.walHistory }
+    /// Times the checkpoint thread wrote the database file out after its passes.
+    var databaseWritebacks: Int { checkpointTrigger.databaseWritebacks }
 }
 
 /// `close(2)`, which `Database.close()` hides inside the class.

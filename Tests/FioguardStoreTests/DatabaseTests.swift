@@ -634,6 +634,8 @@ struct DatabaseTests {
             let history = db.walHistory
             #expect(history.restarts >= 2, "the WAL restarted \(history.restarts) times (peak \(history.peakPages) pages)")
             #expect(history.peakPages <= 1200, "the WAL grew to \(history.peakPages) pages")
+            // The checkpoint thread wrote out what its passes copied (DatabaseFileWriteback).
+            #expect(db.databaseWritebacks >= 1)
             #expect(try await count("note", in: db) == Int64(writers * writesEach * rowsPerWrite))
             // A WAL file over 5 thresholds is cut back to 5 at a restart, not to 1.
             let (limit, pageSize) = try await db.write { conn in
