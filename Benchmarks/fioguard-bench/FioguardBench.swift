@@ -85,6 +85,15 @@ struct FioguardBench: AsyncParsableCommand {
 
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
+    /// User and system CPU seconds of this process's threads so far (not of the server it
+    /// started, a child not yet waited for).
+    static func ownCPUSeconds() -> Double? {
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return nil }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// Starts a fresh server (optionally seeded), warms up 1 s, measures `duration` s.
     private func load(
         _ name: String, seed: ((String) async throws -> Void)? = nil,
@@ -105,10 +114,14 @@ struct FioguardBench: AsyncParsableCommand {
         let cpuBefore = server.flatMap(\.cpuSeconds)
         let threadsBefore = server?.cpuSecondsByRole ?? [:]
         let diskBefore = server.flatMap(\.diskBytesWritten)
+        let clientBefore = Self.ownCPUSeconds()
         var result = try await LoadDriver(
             socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, rate: rate,
             makeSession: session
         ).run()
+        if let clientBefore, let clientAfter = Self.ownCPUSeconds(), result.requests > 0 {
+            result.clientCPUPerCall = (clientAfter - clientBefore) / Double(result.requests)
+        }
         if let cpuBefore, let cpuAfter = server.flatMap(\.cpuSeconds), result.requests > 0 {
             result.serverCPUPerCall = (cpuAfter - cpuBefore) / Double(result.requests)
         }
@@ -144,6 +157,8 @@ struct FioguardBench: AsyncParsableCommand {
         // Server CPU per call (all its threads): a change in cost shows even where throughput is
         // bound elsewhere (the writer's commit cycle).
         if let cpu = r.serverCPUPerCall { line += String(format: "  server CPU %.0f µs/call", cpu * 1e6) }
+        // The load generator's own CPU per call: its share of the two cores.
+        if let cpu = r.clientCPUPerCall { line += String(format: "  client CPU %.0f µs/call", cpu * 1e6) }
         // Disk bytes per call (pages dirtied for the WAL and checkpoints) depend on the load's
         // shape (how many writes share a commit group), not on the machine's speed: compare runs
         // at the same connections and pipeline.

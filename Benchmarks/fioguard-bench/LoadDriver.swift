@@ -39,6 +39,9 @@ struct LoadDriver {
         var histogram: Histogram<UInt64>
         /// Seconds of server CPU per request (only when the bench started the server).
         var serverCPUPerCall: Double? = nil
+        /// Seconds of the load generator's own CPU per request (all its threads), which it takes
+        /// from the same cores.
+        var clientCPUPerCall: Double? = nil
         /// Bytes the server wrote to storage per call over the measured seconds (set by the caller).
         var serverDiskBytesPerCall: Double? = nil
         /// Per role of the server's threads: CPU seconds per call (user + system, and system
