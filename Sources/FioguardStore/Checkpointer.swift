@@ -167,7 +167,9 @@ struct CheckpointPassRequest: Sendable {
 }
 
 /// The checkpoint thread's loop: for the requests it finds queued (coalesced), the passes
-/// `passes(chasing:…)` decides, then it counts the requests as served.
+/// `passes(chasing:…)` decides; then it writes out what they copied into the database file
+/// (`DatabaseFileWriteback`), so that the writer's sync before a WAL restart finds little left,
+/// and counts the requests as served.
 struct CheckpointWorker {
     let connection: Connection
     let queue: JobQueue<CheckpointPassRequest>
