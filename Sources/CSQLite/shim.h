@@ -2,6 +2,8 @@
 #define FIOGUARD_CSQLITE_SHIM_H
 #include <sqlite3.h>
 #include <errno.h>
+#include <stddef.h>
+#include <string.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -38,21 +40,28 @@ static inline int fg_sqlite3_config_memstatus(int on) {
    descriptor is the file they expect before they use it. */
 static inline int fg_sqlite3_unix_descriptor(sqlite3_file *file) {
     struct fg_unix_file_head { const sqlite3_io_methods *methods; sqlite3_vfs *vfs; void *inode; int h; };
-    return ((struct fg_unix_file_head *)file)->h;
+    int h;
+    memcpy(&h, (const char *)file + offsetof(struct fg_unix_file_head, h), sizeof h);
+    return h;
 }
 
 /* Writes out the dirty pages of [offset, offset + length) of fd and waits for them: Linux's
    sync_file_range with WAIT_BEFORE | WRITE | WAIT_AFTER. It flushes neither the device's cache
    nor the file's metadata (fdatasync does). Glibc declares sync_file_range only under
-   _GNU_SOURCE, which Swift's Glibc module leaves out, hence the system call. 0, or -1 with errno
-   (ENOSYS where there is no such call). */
+   _GNU_SOURCE, which Swift's Glibc module leaves out, hence the system call. 0, or minus the
+   errno (-ENOSYS where there is no such call). */
 static inline int fg_write_out_range(int fd, long long offset, long long length) {
 #if defined(__linux__) && defined(SYS_sync_file_range)
-    return (int)syscall(SYS_sync_file_range, fd, offset, length, 1u | 2u | 4u);
+    return syscall(SYS_sync_file_range, fd, offset, length, 1u | 2u | 4u) == 0 ? 0 : -errno;
 #else
     (void)fd; (void)offset; (void)length;
-    errno = ENOSYS;
-    return -1;
+    return -ENOSYS;
 #endif
+}
+
+/* sqlite3_db_config is variadic. SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE: closing the last connection
+   leaves the WAL as it is instead of checkpointing it into the database file. */
+static inline int fg_sqlite3_no_checkpoint_on_close(sqlite3 *db) {
+    return sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)0);
 }
 #endif

@@ -48,6 +48,9 @@ final class CheckpointTrigger: @unchecked Sendable {
     private let peakWALPages = Atomic<Int32>(0)
     /// For tests: times the checkpoint thread wrote the database file out after its passes.
     private let writebackCount = Atomic<Int>(0)
+    /// Set for good at the first I/O error of a checkpoint or of writing the database file out
+    /// (see `stopCheckpoints`).
+    private let stopped = Atomic<Bool>(false)
     /// Requests queued so far.
     private var madeRequests = 0
     /// WAL size at the last request, so that a WAL that is not restarting yet is not checkpointed
@@ -110,6 +113,7 @@ final class CheckpointTrigger: @unchecked Sendable {
     /// Whether the writer should checkpoint now, between groups (writer thread): the first request
     /// made at or past 4 thresholds has been served, or the WAL holds 8.
     func writerShouldCheckpoint() -> Bool {
+        guard !checkpointsStopped else { return false }
         if let request = remainderRequest, servedRequests.load(ordering: .acquiring) >= request { return true }
         let pages = currentWALPages
         return pages >= backstopPages && pages - backstopTriedAt >= max(1, thresholdPages / 8)
@@ -119,6 +123,7 @@ final class CheckpointTrigger: @unchecked Sendable {
     /// the next group. Otherwise its turn is over; if a read kept the WAL from restarting, the
     /// next request comes a threshold after the last one, as before.
     func writerCheckpointed(_ code: Int32) {
+        if code & 0xff == SQLITE_IOERR { stopCheckpoints() }
         guard code & 0xff != SQLITE_BUSY else { return }
         remainderRequest = nil
         let pages = currentWALPages
@@ -129,6 +134,20 @@ final class CheckpointTrigger: @unchecked Sendable {
     func wroteBack() {
         writebackCount.add(1, ordering: .relaxed)
     }
+
+    /// Stops every checkpoint from now on, the writer's and the checkpoint thread's, until the
+    /// store is opened again: after an I/O error on the database file, pages the checkpoints
+    /// copied may not be on disk, and Linux reports a failed write-back only once per open file,
+    /// so the next sync on that descriptor would report success and a checkpoint would let the
+    /// WAL restart over the frames that hold those pages. Stopped, the WAL keeps every commit and
+    /// grows; the connections are closed without a checkpoint (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`),
+    /// and the next opening recovers the WAL and copies it again.
+    func stopCheckpoints() {
+        stopped.store(true, ordering: .releasing)
+    }
+
+    /// Whether checkpoints are stopped (see `stopCheckpoints`).
+    var checkpointsStopped: Bool { stopped.load(ordering: .acquiring) }
 
     /// Times the checkpoint thread wrote the database file out after its passes.
     var databaseWritebacks: Int { writebackCount.load(ordering: .relaxed) }
@@ -152,7 +171,11 @@ final class CheckpointTrigger: @unchecked Sendable {
         guard writerShouldCheckpoint() else { return }
         let code = checkpoint()
         writerCheckpointed(code)
-        if code != SQLITE_OK && code & 0xff != SQLITE_BUSY {
+        if code & 0xff == SQLITE_IOERR {
+            logger.error(
+                "WAL checkpoint on the writer failed with an I/O error: checkpoints stop until fioguard is restarted, and the WAL keeps every write meanwhile",
+                metadata: ["code": "\(code)", "message": "\(String(cString: sqlite3_errstr(code)))"])
+        } else if code != SQLITE_OK && code & 0xff != SQLITE_BUSY {
             logger.warning("WAL checkpoint on the writer failed", metadata: ["code": "\(code)"])
         }
     }
@@ -179,15 +202,24 @@ struct CheckpointWorker {
     /// Most passes per batch of requests.
     static let maxPasses = 8
 
+    /// Writes out a range of the database file (tests make it fail).
+    var writeRange: DatabaseFileWriteback.RangeWriter = { fg_write_out_range($0, $1, $2) }
+
     /// Runs until the queue is closed and drained, then closes the connection.
     func run() {
-        var writeback = DatabaseFileWriteback(connection: connection)
+        var writeback = DatabaseFileWriteback(connection: connection, writeRange: writeRange)
         while let requests = queue.takeBatch(max: 1 << 20) {
+            guard !trigger.checkpointsStopped else {
+                trigger.served(requests.count)
+                continue
+            }
             let outcome = Self.passes(
                 chasing: requests.contains(where: \.chaseRemainder), remainderPages: trigger.remainderPages,
                 writerPages: trigger.backstopPages, walPages: { trigger.currentWALPages }, checkpoint: checkpoint)
             // BUSY: the writer was checkpointing, which copies the rest anyway.
-            if outcome.code != SQLITE_OK && outcome.code & 0xff != SQLITE_BUSY {
+            if outcome.code & 0xff == SQLITE_IOERR {
+                stop(because: String(cString: sqlite3_errstr(outcome.code)), code: outcome.code)
+            } else if outcome.code != SQLITE_OK && outcome.code & 0xff != SQLITE_BUSY {
                 logger.warning(
                     "WAL checkpoint failed",
                     metadata: ["code": "\(outcome.code)", "message": "\(String(cString: sqlite3_errstr(outcome.code)))"])
@@ -195,16 +227,34 @@ struct CheckpointWorker {
             // What the passes copied goes to disk now, a slice at a time, rather than all at once
             // in the writer's sync before the WAL restarts (see DatabaseFileWriteback).
             if outcome.code == SQLITE_OK {
-                let failure = writeback.run()
-                trigger.wroteBack()
-                if let failure {
-                    logger.warning("writing out the database file after a checkpoint failed", metadata: ["error": "\(failure)"])
+                switch writeback.run() {
+                case .written:
+                    trigger.wroteBack()
+                case .slicesUnavailable(let reason):
+                    trigger.wroteBack()
+                    logger.warning(
+                        "the database file is written out after checkpoints in one sync, not in slices",
+                        metadata: ["reason": "\(reason)"])
+                case .failed(let reason):
+                    stop(because: reason, code: nil)
                 }
             }
             trigger.served(requests.count)
         }
+        if trigger.checkpointsStopped { _ = fg_sqlite3_no_checkpoint_on_close(connection.handle) }
         connection.close()
         queue.workerStopped()
+    }
+
+    /// After an I/O error: no checkpoint again until the store is opened again (see
+    /// `CheckpointTrigger.stopCheckpoints`).
+    private func stop(because reason: String, code: Int32?) {
+        trigger.stopCheckpoints()
+        var metadata: Logger.Metadata = ["error": "\(reason)"]
+        if let code { metadata["code"] = "\(code)" }
+        logger.error(
+            "the database file could not be written out after a checkpoint: checkpoints stop until fioguard is restarted, and the WAL keeps every write meanwhile",
+            metadata: metadata)
     }
 
     /// One passive checkpoint: its result code and how many of this WAL's frames are copied so far.

@@ -176,11 +176,12 @@ public final class Database: Sendable {
 
     /// Checkpoints the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`),
     /// between write groups. Throws SQLITE_BUSY if active readers, or the checkpoint thread's own
-    /// checkpoint running at that moment, kept it from finishing. Optional: closing the last
-    /// connection checkpoints too.
+    /// checkpoint running at that moment, kept it from finishing; SQLITE_IOERR once checkpoints
+    /// have stopped after an I/O error on the database file (see
+    /// `CheckpointTrigger.stopCheckpoints`). Optional: closing the last connection checkpoints too.
     public func checkpoint() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            if !writes.enqueue(CheckpointRequest(continuation: continuation)) {
+            if !writes.enqueue(CheckpointRequest(continuation: continuation, trigger: checkpointTrigger)) {
                 continuation.resume(throwing: StoreError.closed)
             }
         }
@@ -216,6 +217,10 @@ public final class Database: Sendable {
     var walHistory: (restarts: Int, peakPages: Int32) { checkpointTrigger.walHistory }
     /// Times the checkpoint thread wrote the database file out after its passes.
     var databaseWritebacks: Int { checkpointTrigger.databaseWritebacks }
+    /// Whether checkpoints stopped after an I/O error (see `CheckpointTrigger.stopCheckpoints`).
+    var checkpointsStopped: Bool { checkpointTrigger.checkpointsStopped }
+    /// For tests: stops checkpoints as an I/O error would.
+    func stopCheckpoints() { checkpointTrigger.stopCheckpoints() }
 }
 
 /// `close(2)`, which `Database.close()` hides inside the class.

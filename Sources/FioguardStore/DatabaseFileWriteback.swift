@@ -22,21 +22,40 @@ import Glibc
 /// closed, release every POSIX lock the process holds on the file. `sqlite3.h` has no call that
 /// gives it, so it is read from the unix VFS's file structure (`fg_sqlite3_unix_descriptor`) and
 /// used only if the connection's VFS is a unix one and the descriptor is open on the database file
-/// itself (same device and inode). Otherwise, and where the system has no `sync_file_range`, the
+/// itself (same device and inode). Otherwise, and where the system refuses `sync_file_range`, the
 /// sync runs alone.
+///
+/// A write or sync that fails stops every checkpoint until the store is opened again
+/// (`CheckpointTrigger.stopCheckpoints`): Linux reports a failed write-back once per open file,
+/// so SQLite's next sync on this descriptor would report success and let the WAL restart over
+/// frames whose pages never reached the disk.
 struct DatabaseFileWriteback {
     /// Bytes per slice: 256 KiB is at most 64 pages of 4 KiB.
     static let sliceBytes: Int64 = 256 << 10
 
-    /// Writes out the dirty pages of a range of a descriptor and waits for them; 0, or -1 and errno.
+    /// Writes out the dirty pages of a range of a descriptor and waits for them: 0, or minus the
+    /// errno.
     typealias RangeWriter = (_ descriptor: Int32, _ offset: Int64, _ length: Int64) -> Int32
+
+    /// What a write-out came to.
+    enum Outcome: Equatable {
+        /// Written out and synced.
+        case written
+        /// Synced, without slices from now on: the system refused them for another reason than a
+        /// failed write (no `sync_file_range`, a sandbox, …), said once.
+        case slicesUnavailable(String)
+        /// A write or the sync failed: pages the checkpoints copied may not be on disk, and the
+        /// error is now used up on this descriptor (Linux reports a failed write-back once per
+        /// open file), so a later sync here would report success.
+        case failed(String)
+    }
 
     private let file: UnsafeMutablePointer<sqlite3_file>?
     /// SQLite's descriptor of the database file, once checked; nil: the sync runs alone.
     let descriptor: Int32?
     private let writeRange: RangeWriter
-    /// Cleared at the first ENOSYS (no `sync_file_range` here).
-    private var slicing: Bool
+    /// Whether the slices run: a checked descriptor, and the system has not refused them.
+    private(set) var slicing: Bool
 
     /// The main database file of `connection`, which must stay open while this is used.
     init(connection: Connection, writeRange: @escaping RangeWriter = { fg_write_out_range($0, $1, $2) }) {
@@ -65,33 +84,36 @@ struct DatabaseFileWriteback {
         return descriptor
     }
 
+    /// Errors of `sync_file_range` that mean a write failed; any other turns the slices off.
+    private static func isWriteFailure(_ errorNumber: Int32) -> Bool {
+        errorNumber == EIO || errorNumber == ENOSPC || errorNumber == EDQUOT
+    }
+
     /// Writes the file out a slice at a time (when the descriptor was found), then syncs it
-    /// through SQLite's own file handle. Nil, or what failed first.
-    mutating func run() -> String? {
-        guard let file else { return nil }  // no file: an in-memory database
-        var failure: String?
+    /// through SQLite's own file handle.
+    mutating func run() -> Outcome {
+        guard let file else { return .written }  // no file: an in-memory database
+        var unavailable: String?
         if slicing, let descriptor {
             var status = stat()
-            if fstat(descriptor, &status) != 0 {
-                failure = "fstat: " + String(cString: strerror(errno))
-            } else {
-                var offset: Int64 = 0
-                while offset < Int64(status.st_size) {
-                    if writeRange(descriptor, offset, Self.sliceBytes) != 0 {
-                        if errno == ENOSYS {
-                            slicing = false
-                        } else {
-                            failure = "sync_file_range: " + String(cString: strerror(errno))
-                        }
-                        break
-                    }
-                    offset += Self.sliceBytes
+            guard fstat(descriptor, &status) == 0 else { return .failed("fstat: " + String(cString: strerror(errno))) }
+            var offset: Int64 = 0
+            while offset < Int64(status.st_size) {
+                let result = writeRange(descriptor, offset, Self.sliceBytes)
+                if result != 0 {
+                    let reason = "sync_file_range: " + String(cString: strerror(-result))
+                    guard !Self.isWriteFailure(-result) else { return .failed(reason) }
+                    slicing = false
+                    unavailable = reason
+                    break
                 }
+                offset += Self.sliceBytes
             }
         }
-        guard let sync = file.pointee.pMethods?.pointee.xSync else { return failure }
-        let code = sync(file, SQLITE_SYNC_NORMAL)
-        if code != SQLITE_OK && failure == nil { failure = "sync: " + String(cString: sqlite3_errstr(code)) }
-        return failure
+        if let sync = file.pointee.pMethods?.pointee.xSync {
+            let code = sync(file, SQLITE_SYNC_NORMAL)
+            guard code == SQLITE_OK else { return .failed("sync: " + String(cString: sqlite3_errstr(code))) }
+        }
+        return unavailable.map { .slicesUnavailable($0) } ?? .written
     }
 }

@@ -59,6 +59,9 @@ final class GroupCommitter {
             }
             checkpointTrigger.checkpointOnWriterIfNeeded(connection, logger: logger)
         }
+        // After an I/O error on the database file the WAL must outlive the store (see
+        // `CheckpointTrigger.stopCheckpoints`): no checkpoint when the last connection closes.
+        if checkpointTrigger.checkpointsStopped { _ = fg_sqlite3_no_checkpoint_on_close(connection.handle) }
         connection.close()
         queue.workerStopped()
     }

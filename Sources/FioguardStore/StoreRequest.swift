@@ -107,15 +107,24 @@ final class ClosureRequest: StoreRequest, @unchecked Sendable {
 /// `@unchecked Sendable`: as for `ClosureRequest`, `failure` is only touched by the writer thread.
 final class CheckpointRequest: StoreRequest, @unchecked Sendable {
     private let continuation: CheckedContinuation<Void, any Error>
+    private let trigger: CheckpointTrigger
     private var failure: StoreError?
 
-    init(continuation: CheckedContinuation<Void, any Error>) {
+    init(continuation: CheckedContinuation<Void, any Error>, trigger: CheckpointTrigger) {
         self.continuation = continuation
+        self.trigger = trigger
     }
 
     var isTransactional: Bool { false }
 
     func perform(on connection: Connection) -> Bool {
+        guard !trigger.checkpointsStopped else {
+            failure = StoreError(
+                code: SQLITE_IOERR,
+                message: "checkpoints are stopped after an I/O error on the database file until the store is opened again")
+            return false
+        }
+        defer { if failure?.code == SQLITE_IOERR { trigger.stopCheckpoints() } }
         do {
             // Columns: busy (1 if readers kept it from finishing), WAL frames, frames checkpointed.
             if let row = try connection.queryOne("PRAGMA wal_checkpoint(TRUNCATE)"), row.int(0) == 1 {

@@ -19,6 +19,20 @@ import Testing
         return queue.takeBatch(max: 1000)?.map(\.chaseRemainder) ?? []
     }
 
+    /// An I/O error from the writer's own checkpoint stops checkpoints for good, even past the
+    /// backstop; a busy one or another failure does not.
+    @Test func anIOErrorOnTheWritersCheckpointStopsCheckpoints() {
+        trigger.committed(walPages: 800)
+        #expect(trigger.writerShouldCheckpoint())
+        trigger.writerCheckpointed(SQLITE_BUSY)
+        trigger.writerCheckpointed(SQLITE_FULL)
+        #expect(!trigger.checkpointsStopped)
+        trigger.writerCheckpointed(SQLITE_IOERR | (4 << 8))  // SQLITE_IOERR_FSYNC
+        #expect(trigger.checkpointsStopped)
+        trigger.committed(walPages: 2000)
+        #expect(!trigger.writerShouldCheckpoint())
+    }
+
     @Test func asksOncePerThresholdOfGrowth() {
         trigger.committed(walPages: 99)
         #expect(taken() == [])

@@ -1,5 +1,6 @@
 import CSQLite
 @testable import FioguardStore
+import FioguardTesting
 import Testing
 
 #if canImport(Glibc)
@@ -32,12 +33,11 @@ import Glibc
         return stat(path, &info) == 0 ? Int64(info.st_size) : -1
     }
 
-    /// The descriptor is SQLite's own, open on the database file (not the WAL, not a copy), and
-    /// the slices cover the whole file in order, then the sync runs.
+    /// The descriptor is the one SQLite opened on the database file (not the WAL; it closes with
+    /// the connection), and the slices cover the whole file in order.
     @Test func writesTheWholeFileOutInSlicesOfSQLitesOwnDescriptor() async throws {
         try await withTemporaryDirectory { dir in
             let connection = try openFilledConnection(dir)
-            defer { connection.close() }
             var asked: [(descriptor: Int32, offset: Int64, length: Int64)] = []
             var writeback = DatabaseFileWriteback(connection: connection) { descriptor, offset, length in
                 asked.append((descriptor, offset, length))
@@ -49,52 +49,71 @@ import Glibc
             #expect(fstat(descriptor, &open) == 0 && stat(dir + "/wb.sqlite", &named) == 0)
             #expect(open.st_ino == named.st_ino && open.st_dev == named.st_dev)
 
-            #expect(writeback.run() == nil)
+            #expect(writeback.run() == .written)
             let size = fileSize(dir + "/wb.sqlite")
             #expect(size > 4 * DatabaseFileWriteback.sliceBytes, "the file should span several slices (\(size) bytes)")
             let slices = (size + DatabaseFileWriteback.sliceBytes - 1) / DatabaseFileWriteback.sliceBytes
             #expect(asked.count == Int(slices))
             #expect(asked.allSatisfy { $0.descriptor == descriptor && $0.length == DatabaseFileWriteback.sliceBytes })
             #expect(asked.map(\.offset) == (0..<slices).map { $0 * DatabaseFileWriteback.sliceBytes })
+
+            // SQLite's own: closing the connection closes it (a descriptor of ours would stay open
+            // on the file; its number may be reused by another file meanwhile, never by this one).
+            connection.close()
+            var after = stat()
+            #expect(fstat(descriptor, &after) != 0 || after.st_ino != named.st_ino || after.st_dev != named.st_dev)
         }
     }
 
-    /// With the system's own `sync_file_range` and `fdatasync`.
+    /// With the system's own `sync_file_range` and `fdatasync`: the call works here (Linux), so the
+    /// slices stay on.
     @Test func writesOutForReal() async throws {
         try await withTemporaryDirectory { dir in
             let connection = try openFilledConnection(dir)
             defer { connection.close() }
             var writeback = DatabaseFileWriteback(connection: connection)
-            #expect(writeback.descriptor != nil)
-            #expect(writeback.run() == nil)
+            let descriptor = try #require(writeback.descriptor)
+            #expect(fg_write_out_range(descriptor, 0, DatabaseFileWriteback.sliceBytes) == 0)
+            #expect(writeback.run() == .written)
+            #expect(writeback.slicing)
         }
     }
 
-    /// A slice that fails stops the slices and is reported (the sync still runs); a system without
-    /// `sync_file_range` (ENOSYS) is not a failure, and later runs do not ask again.
-    @Test func aFailedSliceIsReportedAndAMissingCallIsNot() async throws {
+    /// A slice that fails to write (EIO, ENOSPC) fails the write-out, before the sync; a system
+    /// that refuses the call for another reason (ENOSYS, EPERM) turns the slices off, says so
+    /// once, and later runs only sync.
+    @Test func aFailedSliceFailsAndARefusedCallTurnsTheSlicesOff() async throws {
         try await withTemporaryDirectory { dir in
             let connection = try openFilledConnection(dir)
             defer { connection.close() }
-            var calls = 0
-            var failing = DatabaseFileWriteback(connection: connection) { _, _, _ in
-                calls += 1
-                errno = EIO
-                return -1
+            for failure in [EIO, ENOSPC] {
+                var calls = 0
+                var failing = DatabaseFileWriteback(connection: connection) { _, _, _ in
+                    calls += 1
+                    return -failure
+                }
+                guard case .failed(let reason) = failing.run() else {
+                    Issue.record("errno \(failure) did not fail the write-out")
+                    continue
+                }
+                #expect(reason.contains("sync_file_range"), "\(reason)")
+                #expect(calls == 1)
             }
-            let failure = failing.run()
-            #expect(failure?.contains("sync_file_range") == true, "\(failure ?? "nil")")
-            #expect(calls == 1)
-
-            calls = 0
-            var missing = DatabaseFileWriteback(connection: connection) { _, _, _ in
-                calls += 1
-                errno = ENOSYS
-                return -1
+            for refusal in [ENOSYS, EPERM] {
+                var calls = 0
+                var refused = DatabaseFileWriteback(connection: connection) { _, _, _ in
+                    calls += 1
+                    return -refusal
+                }
+                guard case .slicesUnavailable(let reason) = refused.run() else {
+                    Issue.record("errno \(refusal) was not taken as slices unavailable")
+                    continue
+                }
+                #expect(reason.contains("sync_file_range"))
+                #expect(refused.run() == .written)
+                #expect(calls == 1, "asked again after errno \(refusal)")
+                #expect(!refused.slicing)
             }
-            #expect(missing.run() == nil)
-            #expect(missing.run() == nil)
-            #expect(calls == 1, "asked again after ENOSYS")
         }
     }
 
@@ -108,7 +127,39 @@ import Glibc
             return 0
         }
         #expect(writeback.descriptor == nil)
-        #expect(writeback.run() == nil)
+        #expect(writeback.run() == .written)
         #expect(calls == 0)
+    }
+
+    /// A write-out that fails stops every checkpoint: the checkpoint thread's and the writer's,
+    /// with an error logged, and its connection closes without checkpointing, so the WAL file (and
+    /// every frame in it) outlives it. When the write-out works, the same close checkpoints and
+    /// removes the WAL.
+    @Test(arguments: [true, false]) func aFailedWriteOutStopsCheckpointsAndKeepsTheWAL(failing: Bool) async throws {
+        try await withTemporaryDirectory { dir in
+            let connection = try openFilledConnection(dir)
+            // Frames that are not in the database file yet.
+            #expect(sqlite3_exec(connection.handle, "INSERT INTO t SELECT body FROM t LIMIT 50", nil, nil, nil) == SQLITE_OK)
+            let queue = JobQueue<CheckpointPassRequest>()
+            let trigger = CheckpointTrigger(queue: queue, thresholdPages: 100)
+            let records = LogRecords()
+            var worker = CheckpointWorker(connection: connection, queue: queue, trigger: trigger, logger: records.logger())
+            worker.writeRange = { _, _, _ in failing ? -EIO : 0 }
+            #expect(queue.enqueue(CheckpointPassRequest(chaseRemainder: false)))
+            #expect(queue.enqueue(CheckpointPassRequest(chaseRemainder: true)))
+            _ = queue.close()
+            queue.workerStarted()
+            worker.run()  // takes both requests, then finds the queue closed; closes the connection
+
+            #expect(trigger.checkpointsStopped == failing)
+            #expect(trigger.databaseWritebacks == (failing ? 0 : 1))
+            let errors = records.all.filter { $0.level == .error }
+            #expect(errors.count == (failing ? 1 : 0))
+            #expect(errors.allSatisfy { $0.message.contains("checkpoints stop") && $0.metadata["error"]?.contains("sync_file_range") == true })
+            // Past the backstop, the writer would copy the rest itself, unless stopped.
+            trigger.committed(walPages: 900)
+            #expect(trigger.writerShouldCheckpoint() == !failing)
+            #expect((fileSize(dir + "/wb.sqlite-wal") > 0) == failing, "the WAL is kept only when checkpoints stopped")
+        }
     }
 }

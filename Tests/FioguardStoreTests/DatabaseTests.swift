@@ -580,6 +580,34 @@ struct DatabaseTests {
         }
     }
 
+    /// Once checkpoints have stopped after an I/O error (`CheckpointTrigger.stopCheckpoints`),
+    /// writes go on into the WAL, an explicit checkpoint is refused, and closing leaves the WAL in
+    /// place; the next opening recovers every write from it and checkpoints again.
+    @Test func stoppedCheckpointsKeepTheWALUntilTheNextOpening() async throws {
+        try await withTemporaryDirectory { dir in
+            let db = try openDatabase(dir)
+            try await db.write { try $0.run("INSERT INTO note (body) VALUES ('before')") }
+            db.stopCheckpoints()
+            for index in 0..<20 {
+                try await db.write { try $0.run("INSERT INTO note (body) VALUES (?)", [.text("\(index)")]) }
+            }
+            await #expect {
+                try await db.checkpoint()
+            } throws: { error in
+                (error as? StoreError)?.code == 10  // SQLITE_IOERR
+            }
+            await db.close()
+            #expect((fileSize(dir + "/store.sqlite-wal") ?? 0) > 0, "closing checkpointed and removed the WAL")
+
+            let reopened = try openDatabase(dir)
+            #expect(!reopened.checkpointsStopped)
+            #expect(try await count("note", in: reopened) == 21)
+            try await reopened.checkpoint()
+            #expect(fileSize(dir + "/store.sqlite-wal") == 0)
+            await reopened.close()
+        }
+    }
+
     /// Pages reach the database file only through checkpoints, and the automatic one is replaced
     /// by the checkpoint thread: the file grows while the database stays open, the writer goes on,
     /// and every row is there.
