@@ -48,7 +48,7 @@ struct FioguardBench: AsyncParsableCommand {
 
     func run() async throws {
         let chosen = workload.isEmpty ? ["ping", "show", "record", "flow", "sweep"] : workload
-        if let rate, !(rate.isFinite && rate > 0) { throw ValidationError("--rate needs a positive number of calls per second") }
+        if let rate, !(rate.isFinite && rate >= 1) { throw ValidationError("--rate needs at least 1 call per second") }
         let loop = rate.map { String(format: ", open loop at %.0f calls/s", $0) } ?? ""
         print("fioguard-bench: \(connections) connections × \(pipeline) in flight\(loop), \(duration) s per workload, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         var baseline: LoadDriver.Result?
@@ -171,7 +171,8 @@ struct FioguardBench: AsyncParsableCommand {
                 String(format: "%@ %.1f µs/call (%.1f kernel, busy %.0f%%)", t.role as NSString, t.perCall * 1e6, t.systemPerCall * 1e6, t.busy * 100)
             }.joined(separator: ", "))
         }
-        if let b = baseline, b.throughput > 0 {
+        // In the open loop both throughputs are the rate: the ratio would say nothing.
+        if rate == nil, let b = baseline, b.throughput > 0 {
             print(String(
                 format: "  vs ping: %.2f× the p50 latency, %.2f of the throughput",
                 Double(h.valueAtPercentile(50)) / Double(max(1, b.histogram.valueAtPercentile(50))), r.throughput / b.throughput))

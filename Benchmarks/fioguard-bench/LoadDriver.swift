@@ -160,10 +160,13 @@ final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
     func channelActive(context: ChannelHandlerContext) {
         if schedule != nil {
             freeSlots = Array(sessions.indices.reversed())
+            // A connection made late starts its schedule now: its setup is not a call's latency.
+            let now = NIODeadline.now()
+            if nextDue < now { nextDue = now }
             tick(context: context)
             return
         }
-        for slot in sessions.indices { send(slot, previous: nil, start: .now(), context: context) }
+        for slot in sessions.indices { send(slot, previous: nil, scheduled: nil, context: context) }
         context.flush()
         checkDone()
     }
@@ -186,7 +189,7 @@ final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
         guard now < deadline else { return }
         let previous: JSON? = sessions[slot].needsResponse ? (try? JSON.parse(Array(view))) : nil
         guard schedule != nil else {
-            send(slot, previous: previous, start: .now(), context: context)
+            send(slot, previous: previous, scheduled: nil, context: context)
             return
         }
         // Open loop: the slot takes the oldest call that is due and found no free slot, or waits.
@@ -197,7 +200,7 @@ final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
                 late.removeFirst(lateHead)
                 lateHead = 0
             }
-            send(slot, previous: previous, start: due, context: context)
+            send(slot, previous: previous, scheduled: due, context: context)
         } else {
             lastAnswers[slot] = previous
             freeSlots.append(slot)
@@ -209,11 +212,22 @@ final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
         checkDone()
     }
 
+    /// A connection the server closed early: requests still in flight count as errors and, in the
+    /// open loop, calls due before the deadline that were never sent as unsent.
     func channelInactive(context: ChannelHandlerContext) {
-        if !finished {
-            finished = true
-            done.succeed(tally)
+        guard !finished else { return }
+        finished = true
+        tally.errors += UInt64(inFlight.count - head)
+        if let schedule, scheduling {
+            var unsent = UInt64(late.count - lateHead)
+            if nextDue < deadline {
+                let left = (deadline - nextDue).nanoseconds
+                let step = max(1, schedule.interval.nanoseconds)
+                unsent += UInt64((left + step - 1) / step)
+            }
+            tally.unsent += unsent
         }
+        done.succeed(tally)
     }
 
     /// Open loop: sends (or queues, when no slot is free) every call due by now, then sleeps until
@@ -222,10 +236,11 @@ final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
         guard let schedule, !finished else { return }
         let now = NIODeadline.now()
         while nextDue <= now && nextDue < deadline {
-            if let slot = freeSlots.popLast() {
+            // A tick that runs late sends nothing past the deadline: those calls stay unsent.
+            if now < deadline, let slot = freeSlots.popLast() {
                 let previous = lastAnswers[slot]
                 lastAnswers[slot] = nil
-                send(slot, previous: previous, start: nextDue, context: context)
+                send(slot, previous: previous, scheduled: nextDue, context: context)
             } else {
                 late.append(nextDue)
             }
@@ -243,10 +258,12 @@ final class ConnectionDriver: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func send(_ slot: Int, previous: JSON?, start: NIODeadline, context: ChannelHandlerContext) {
+    /// Sends the slot's next request; its latency counts from `scheduled` (open loop) or from now,
+    /// once the request is built (closed loop).
+    private func send(_ slot: Int, previous: JSON?, scheduled: NIODeadline?, context: ChannelHandlerContext) {
         guard var bytes = sessions[slot].next(previous) else { return }
         bytes.append(UInt8(ascii: "\n"))
-        inFlight.append((start, slot))
+        inFlight.append((scheduled ?? .now(), slot))
         context.write(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
     }
 
