@@ -95,10 +95,14 @@ struct DatabaseFileWriteback {
         guard let file else { return .written }  // no file: an in-memory database
         var unavailable: String?
         if slicing, let descriptor {
+            // No size, no slices: nothing was written out, so no error was used up either.
             var status = stat()
-            guard fstat(descriptor, &status) == 0 else { return .failed("fstat: " + String(cString: strerror(errno))) }
+            if fstat(descriptor, &status) != 0 {
+                slicing = false
+                unavailable = "fstat: " + String(cString: strerror(errno))
+            }
             var offset: Int64 = 0
-            while offset < Int64(status.st_size) {
+            while slicing && offset < Int64(status.st_size) {
                 let result = writeRange(descriptor, offset, Self.sliceBytes)
                 if result != 0 {
                     let reason = "sync_file_range: " + String(cString: strerror(-result))
