@@ -135,13 +135,18 @@ final class CheckpointTrigger: @unchecked Sendable {
         writebackCount.add(1, ordering: .relaxed)
     }
 
-    /// Stops every checkpoint from now on, the writer's and the checkpoint thread's, until the
-    /// store is opened again: after an I/O error on the database file, pages the checkpoints
-    /// copied may not be on disk, and Linux reports a failed write-back only once per open file,
-    /// so the next sync on that descriptor would report success and a checkpoint would let the
-    /// WAL restart over the frames that hold those pages. Stopped, the WAL keeps every commit and
-    /// grows; the connections are closed without a checkpoint (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`),
-    /// and the next opening recovers the WAL and copies it again.
+    /// Stops every checkpoint, and every write, until the store is opened again.
+    ///
+    /// After an I/O error on the database file, pages the checkpoints copied may not be on disk,
+    /// and Linux reports a failed write-back only once per open file: the next sync on that
+    /// descriptor would report success, and a checkpoint would let the WAL restart over the frames
+    /// that hold those pages. Linux also marks such pages clean, so once evicted they read back
+    /// stale from the file, and SQLite reads a page from the file whenever its frames are all
+    /// counted as copied: a write built on one would make the loss permanent. So the writer
+    /// refuses writes (`StoreError.checkpointsStopped`), no checkpoint runs, and the connections
+    /// close without checkpointing (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`). Every acknowledged write
+    /// is in the WAL, which stays; the next opening recovers it (every page then comes from its
+    /// frames again) and copies it anew.
     func stopCheckpoints() {
         stopped.store(true, ordering: .releasing)
     }
@@ -204,18 +209,28 @@ struct CheckpointWorker {
 
     /// Writes out a range of the database file (tests make it fail).
     var writeRange: DatabaseFileWriteback.RangeWriter = { fg_write_out_range($0, $1, $2) }
+    /// Tests: replaces one passive checkpoint (its result code and frames copied).
+    var scriptedPass: (() -> (code: Int32, copied: Int32))?
+    /// Tests: replaces the database file's sync after the slices.
+    var scriptedSync: ((UnsafeMutablePointer<sqlite3_file>) -> Int32)?
 
     /// Runs until the queue is closed and drained, then closes the connection.
     func run() {
-        var writeback = DatabaseFileWriteback(connection: connection, writeRange: writeRange)
+        var writeback = DatabaseFileWriteback(connection: connection, writeRange: writeRange, syncFile: scriptedSync)
         while let requests = queue.takeBatch(max: 1 << 20) {
             guard !trigger.checkpointsStopped else {
                 trigger.served(requests.count)
                 continue
             }
+            // A stop set meanwhile (by the writer) ends the chase before the next pass.
             let outcome = Self.passes(
                 chasing: requests.contains(where: \.chaseRemainder), remainderPages: trigger.remainderPages,
-                writerPages: trigger.backstopPages, walPages: { trigger.currentWALPages }, checkpoint: checkpoint)
+                writerPages: trigger.backstopPages, walPages: { trigger.currentWALPages },
+                checkpoint: { trigger.checkpointsStopped ? (SQLITE_ABORT, 0) : (scriptedPass ?? checkpoint)() })
+            guard !trigger.checkpointsStopped || outcome.code & 0xff == SQLITE_IOERR else {
+                trigger.served(requests.count)
+                continue
+            }
             // BUSY: the writer was checkpointing, which copies the rest anyway.
             if outcome.code & 0xff == SQLITE_IOERR {
                 stop(because: String(cString: sqlite3_errstr(outcome.code)), code: outcome.code)
@@ -241,7 +256,7 @@ struct CheckpointWorker {
             }
             trigger.served(requests.count)
         }
-        if trigger.checkpointsStopped { _ = fg_sqlite3_no_checkpoint_on_close(connection.handle) }
+        if trigger.checkpointsStopped { keepWALAtClose(connection, logger: logger) }
         connection.close()
         queue.workerStopped()
     }
@@ -290,5 +305,16 @@ struct CheckpointWorker {
             }
             leftBefore = left
         }
+    }
+}
+
+/// Before closing `connection` once checkpoints have stopped: closing the last connection must
+/// leave the WAL as it is (see `CheckpointTrigger.stopCheckpoints`).
+func keepWALAtClose(_ connection: Connection, logger: Logger) {
+    let code = fg_sqlite3_no_checkpoint_on_close(connection.handle)
+    if code != SQLITE_OK {
+        logger.error(
+            "cannot keep the WAL from being checkpointed at close",
+            metadata: ["code": "\(code)", "message": "\(String(cString: sqlite3_errstr(code)))"])
     }
 }

@@ -54,16 +54,22 @@ struct DatabaseFileWriteback {
     /// SQLite's descriptor of the database file, once checked; nil: the sync runs alone.
     let descriptor: Int32?
     private let writeRange: RangeWriter
+    /// Tests: replaces the file's `xSync`.
+    private let syncFile: ((UnsafeMutablePointer<sqlite3_file>) -> Int32)?
     /// Whether the slices run: a checked descriptor, and the system has not refused them.
     private(set) var slicing: Bool
 
     /// The main database file of `connection`, which must stay open while this is used.
-    init(connection: Connection, writeRange: @escaping RangeWriter = { fg_write_out_range($0, $1, $2) }) {
+    init(
+        connection: Connection, writeRange: @escaping RangeWriter = { fg_write_out_range($0, $1, $2) },
+        syncFile: ((UnsafeMutablePointer<sqlite3_file>) -> Int32)? = nil
+    ) {
         var file: UnsafeMutablePointer<sqlite3_file>?
         let found = sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK
         self.file = found && file?.pointee.pMethods != nil ? file : nil
         descriptor = self.file.flatMap { Self.checkedDescriptor(of: $0, connection: connection) }
         self.writeRange = writeRange
+        self.syncFile = syncFile
         slicing = descriptor != nil
     }
 
@@ -84,9 +90,12 @@ struct DatabaseFileWriteback {
         return descriptor
     }
 
-    /// Errors of `sync_file_range` that mean a write failed; any other turns the slices off.
-    private static func isWriteFailure(_ errorNumber: Int32) -> Bool {
-        errorNumber == EIO || errorNumber == ENOSPC || errorNumber == EDQUOT
+    /// Errors of `sync_file_range` that cannot come from a write (no such call, a sandbox's
+    /// refusal, arguments it does not take): they turn the slices off. Any other is taken as a
+    /// failed write: a file system may report a failed write-back with the block layer's own
+    /// errno (ETIMEDOUT, ENOLINK, EREMOTEIO, …), not only EIO or ENOSPC.
+    private static func isRefusal(_ errorNumber: Int32) -> Bool {
+        errorNumber == ENOSYS || errorNumber == EPERM || errorNumber == EINVAL || errorNumber == ESPIPE
     }
 
     /// Writes the file out a slice at a time (when the descriptor was found), then syncs it
@@ -106,7 +115,7 @@ struct DatabaseFileWriteback {
                 let result = writeRange(descriptor, offset, Self.sliceBytes)
                 if result != 0 {
                     let reason = "sync_file_range: " + String(cString: strerror(-result))
-                    guard !Self.isWriteFailure(-result) else { return .failed(reason) }
+                    guard Self.isRefusal(-result) else { return .failed(reason) }
                     slicing = false
                     unavailable = reason
                     break
@@ -114,8 +123,8 @@ struct DatabaseFileWriteback {
                 offset += Self.sliceBytes
             }
         }
-        if let sync = file.pointee.pMethods?.pointee.xSync {
-            let code = sync(file, SQLITE_SYNC_NORMAL)
+        if let sync = syncFile ?? file.pointee.pMethods?.pointee.xSync.map({ sync in { sync($0, SQLITE_SYNC_NORMAL) } }) {
+            let code = sync(file)
             guard code == SQLITE_OK else { return .failed("sync: " + String(cString: sqlite3_errstr(code))) }
         }
         return unavailable.map { .slicesUnavailable($0) } ?? .written

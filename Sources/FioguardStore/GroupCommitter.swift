@@ -54,14 +54,20 @@ final class GroupCommitter {
                 }
                 var end = start
                 while end < batch.count && batch[end].isTransactional { end += 1 }
-                commitGroup(batch[start..<end])
+                if checkpointTrigger.checkpointsStopped {
+                    // A page whose write-back failed may read back stale from the database file:
+                    // no new frame is built on it (see `CheckpointTrigger.stopCheckpoints`).
+                    for request in batch[start..<end] { request.complete(groupError: StoreError.checkpointsStopped) }
+                } else {
+                    commitGroup(batch[start..<end])
+                }
                 start = end
             }
             checkpointTrigger.checkpointOnWriterIfNeeded(connection, logger: logger)
         }
         // After an I/O error on the database file the WAL must outlive the store (see
         // `CheckpointTrigger.stopCheckpoints`): no checkpoint when the last connection closes.
-        if checkpointTrigger.checkpointsStopped { _ = fg_sqlite3_no_checkpoint_on_close(connection.handle) }
+        if checkpointTrigger.checkpointsStopped { keepWALAtClose(connection, logger: logger) }
         connection.close()
         queue.workerStopped()
     }

@@ -37,6 +37,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     static let transactionLost = StoreError(
         code: SQLITE_ABORT, message: "SQLite rolled the transaction back by itself (after an error a closure caught)")
 
+    /// After an I/O error on the database file while checkpointing, every checkpoint and every
+    /// write is refused until the store is opened again (`CheckpointTrigger.stopCheckpoints`).
+    static let checkpointsStopped = StoreError(
+        code: SQLITE_IOERR,
+        message: "the database file could not be written out while checkpointing: writes are refused until fioguard is restarted")
+
     static func misuse(_ message: String) -> StoreError {
         StoreError(code: SQLITE_MISUSE, message: message)
     }

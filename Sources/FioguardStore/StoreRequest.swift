@@ -119,9 +119,7 @@ final class CheckpointRequest: StoreRequest, @unchecked Sendable {
 
     func perform(on connection: Connection) -> Bool {
         guard !trigger.checkpointsStopped else {
-            failure = StoreError(
-                code: SQLITE_IOERR,
-                message: "checkpoints are stopped after an I/O error on the database file until the store is opened again")
+            failure = .checkpointsStopped
             return false
         }
         defer { if failure?.code == SQLITE_IOERR { trigger.stopCheckpoints() } }

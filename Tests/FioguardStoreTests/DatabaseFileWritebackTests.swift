@@ -1,6 +1,7 @@
 import CSQLite
 @testable import FioguardStore
 import FioguardTesting
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -79,14 +80,14 @@ import Glibc
         }
     }
 
-    /// A slice that fails to write (EIO, ENOSPC) fails the write-out, before the sync; a system
-    /// that refuses the call for another reason (ENOSYS, EPERM) turns the slices off, says so
-    /// once, and later runs only sync.
+    /// A slice that fails to write fails the write-out, before the sync, whatever its errno (a
+    /// file system may report the block layer's own); a system that refuses the call (ENOSYS,
+    /// EPERM) turns the slices off, says so once, and later runs only sync.
     @Test func aFailedSliceFailsAndARefusedCallTurnsTheSlicesOff() async throws {
         try await withTemporaryDirectory { dir in
             let connection = try openFilledConnection(dir)
             defer { connection.close() }
-            for failure in [EIO, ENOSPC] {
+            for failure in [EIO, ENOSPC, ETIMEDOUT, EREMOTEIO] {
                 var calls = 0
                 var failing = DatabaseFileWriteback(connection: connection) { _, _, _ in
                     calls += 1
@@ -131,35 +132,68 @@ import Glibc
         #expect(calls == 0)
     }
 
-    /// A write-out that fails stops every checkpoint: the checkpoint thread's and the writer's,
-    /// with an error logged, and its connection closes without checkpointing, so the WAL file (and
-    /// every frame in it) outlives it. When the write-out works, the same close checkpoints and
-    /// removes the WAL.
-    @Test(arguments: [true, false]) func aFailedWriteOutStopsCheckpointsAndKeepsTheWAL(failing: Bool) async throws {
+    /// What fails in `aFailedWriteOutStopsCheckpointsAndKeepsTheWAL`.
+    enum Fault: CaseIterable, Sendable {
+        case none, slice, sync, pass
+    }
+
+    /// A write-out that fails (a slice or the sync), or a pass with an I/O error, stops every
+    /// checkpoint: the checkpoint thread runs no pass for the next batch, the writer's backstop
+    /// is refused, one error is logged, and the connection closes without checkpointing, so the
+    /// WAL file outlives it. (The frames in it are copied already here: what this shows is that
+    /// the close leaves the WAL alone.) Without a fault the same close checkpoints and removes
+    /// the WAL.
+    @Test(arguments: Fault.allCases) func aFailedWriteOutStopsCheckpointsAndKeepsTheWAL(fault: Fault) async throws {
         try await withTemporaryDirectory { dir in
             let connection = try openFilledConnection(dir)
-            // Frames that are not in the database file yet.
             #expect(sqlite3_exec(connection.handle, "INSERT INTO t SELECT body FROM t LIMIT 50", nil, nil, nil) == SQLITE_OK)
             let queue = JobQueue<CheckpointPassRequest>()
             let trigger = CheckpointTrigger(queue: queue, thresholdPages: 100)
             let records = LogRecords()
             var worker = CheckpointWorker(connection: connection, queue: queue, trigger: trigger, logger: records.logger())
-            worker.writeRange = { _, _, _ in failing ? -EIO : 0 }
-            #expect(queue.enqueue(CheckpointPassRequest(chaseRemainder: false)))
-            #expect(queue.enqueue(CheckpointPassRequest(chaseRemainder: true)))
-            _ = queue.close()
+            worker.writeRange = { _, _, _ in fault == .slice ? -EIO : 0 }
+            if fault == .sync { worker.scriptedSync = { _ in SQLITE_IOERR | (4 << 8) } }  // SQLITE_IOERR_FSYNC
+            let passes = Mutex(0)
+            let realPass: () -> (code: Int32, copied: Int32) = {
+                var copied: Int32 = 0
+                let code = sqlite3_wal_checkpoint_v2(connection.handle, "main", SQLITE_CHECKPOINT_PASSIVE, nil, &copied)
+                return (code, copied)
+            }
+            worker.scriptedPass = {
+                passes.withLock { $0 += 1 }
+                return fault == .pass ? (SQLITE_IOERR | (2 << 8), 0) : realPass()  // SQLITE_IOERR_READ
+            }
+            let stopped = fault != .none
             queue.workerStarted()
-            worker.run()  // takes both requests, then finds the queue closed; closes the connection
-
-            #expect(trigger.checkpointsStopped == failing)
-            #expect(trigger.databaseWritebacks == (failing ? 0 : 1))
+            // Runs until the queue is closed and drained; then closes the connection.
+            let handoff = ThreadHandoff(worker) { $0.run() }
+            try DedicatedThread.start(name: "test-checkpointer") { handoff.run() }
+            #expect(queue.enqueue(CheckpointPassRequest(chaseRemainder: false)))
+            try await waitUntil { trigger.databaseWritebacks == 1 || trigger.checkpointsStopped }
+            let passesBefore = passes.withLock { $0 }
+            // A second batch: no pass at all once stopped.
+            #expect(queue.enqueue(CheckpointPassRequest(chaseRemainder: false)))
+            _ = queue.close()
+            await queue.waitUntilStopped()
+            #expect(trigger.checkpointsStopped == stopped)
+            #expect(passes.withLock { $0 } == (stopped ? passesBefore : passesBefore + 1))
+            #expect(trigger.databaseWritebacks == (stopped ? 0 : 2))
             let errors = records.all.filter { $0.level == .error }
-            #expect(errors.count == (failing ? 1 : 0))
-            #expect(errors.allSatisfy { $0.message.contains("checkpoints stop") && $0.metadata["error"]?.contains("sync_file_range") == true })
+            #expect(errors.count == (stopped ? 1 : 0), "\(errors.map(\.message))")
+            #expect(errors.allSatisfy { $0.message.contains("checkpoints stop") })
             // Past the backstop, the writer would copy the rest itself, unless stopped.
             trigger.committed(walPages: 900)
-            #expect(trigger.writerShouldCheckpoint() == !failing)
-            #expect((fileSize(dir + "/wb.sqlite-wal") > 0) == failing, "the WAL is kept only when checkpoints stopped")
+            #expect(trigger.writerShouldCheckpoint() == !stopped)
+            #expect((fileSize(dir + "/wb.sqlite-wal") > 0) == stopped, "the WAL is kept only when checkpoints stopped")
         }
+    }
+
+    /// Polls `condition` every 10 ms for up to 10 s.
+    func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<1000 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestFailure("timed out")
     }
 }

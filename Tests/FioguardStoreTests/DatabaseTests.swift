@@ -581,21 +581,27 @@ struct DatabaseTests {
     }
 
     /// Once checkpoints have stopped after an I/O error (`CheckpointTrigger.stopCheckpoints`),
-    /// writes go on into the WAL, an explicit checkpoint is refused, and closing leaves the WAL in
+    /// writes and an explicit checkpoint are refused, reads go on, and closing leaves the WAL in
     /// place; the next opening recovers every write from it and checkpoints again.
     @Test func stoppedCheckpointsKeepTheWALUntilTheNextOpening() async throws {
         try await withTemporaryDirectory { dir in
             let db = try openDatabase(dir)
-            try await db.write { try $0.run("INSERT INTO note (body) VALUES ('before')") }
-            db.stopCheckpoints()
-            for index in 0..<20 {
+            for index in 0..<21 {
                 try await db.write { try $0.run("INSERT INTO note (body) VALUES (?)", [.text("\(index)")]) }
             }
-            await #expect {
-                try await db.checkpoint()
-            } throws: { error in
-                (error as? StoreError)?.code == 10  // SQLITE_IOERR
+            db.stopCheckpoints()
+            let refusals: [() async throws -> Void] = [
+                { _ = try await db.write { try $0.run("INSERT INTO note (body) VALUES ('after')") } },
+                { try await db.checkpoint() },
+            ]
+            for refused in refusals {
+                await #expect {
+                    try await refused()
+                } throws: { error in
+                    (error as? StoreError)?.code == 10  // SQLITE_IOERR
+                }
             }
+            #expect(try await count("note", in: db) == 21)
             await db.close()
             #expect((fileSize(dir + "/store.sqlite-wal") ?? 0) > 0, "closing checkpointed and removed the WAL")
 
