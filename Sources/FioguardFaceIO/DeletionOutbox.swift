@@ -35,41 +35,58 @@ public final class DeletionOutbox: Sendable {
                 logger.error("could not make failed deletions due again", metadata: ["error": "\(error)"])
             }
         }
+        // Rounds in a row that found jobs due but could record no outcome (the store refusing
+        // writes, say): each doubles the pause, up to 30 s, so the same deletions are not sent to
+        // FACEIO again and again meanwhile.
+        var unrecordedRounds = 0
         while !Task.isCancelled {
-            var worked = false
+            var round = (due: 0, recorded: 0)
             if config.isConfigured {
                 do {
-                    worked = try await drainOnce()
+                    round = try await drainRound()
                 } catch {
                     logger.error("deletion outbox round failed", metadata: ["error": "\(error)"])
                 }
             }
-            if !worked {
-                try? await Task.sleep(for: .milliseconds(config.pollIntervalMilliseconds))
+            unrecordedRounds = round.due > 0 && round.recorded == 0 ? unrecordedRounds + 1 : 0
+            if round.recorded == 0 {
+                let pause = min(30_000, config.pollIntervalMilliseconds << min(unrecordedRounds, 16))
+                try? await Task.sleep(for: .milliseconds(pause))
             }
         }
     }
 
-    /// One round: the jobs due now, `maxConcurrentCalls` at a time. True when it did any.
+    /// One round: the jobs due now, `maxConcurrentCalls` at a time. True when it recorded the
+    /// outcome of any.
     public func drainOnce() async throws -> Bool {
+        try await drainRound().recorded > 0
+    }
+
+    /// One round: how many jobs were due, and for how many an outcome was recorded (a job whose
+    /// outcome could not be recorded stays due).
+    private func drainRound() async throws -> (due: Int, recorded: Int) {
         let jobs = try await ledger.due(limit: 64)
-        guard !jobs.isEmpty else { return false }
+        guard !jobs.isEmpty else { return (0, 0) }
         let width = max(1, client.configuration.maxConcurrentCalls)
-        await withTaskGroup(of: Void.self) { group in
+        let recorded = await withTaskGroup(of: Bool.self) { group in
             var iterator = jobs.makeIterator()
+            var recorded = 0
             for _ in 0..<width {
                 guard let job = iterator.next() else { break }
                 group.addTask { await self.attempt(job) }
             }
-            while await group.next() != nil {
+            while let outcome = await group.next() {
+                if outcome { recorded += 1 }
                 if Task.isCancelled { break }
                 if let job = iterator.next() { group.addTask { await self.attempt(job) } }
             }
+            return recorded
         }
-        return true
+        return (jobs.count, recorded)
     }
 
-    private func attempt(_ job: DeletionJobRow) async {
+    /// Calls FACEIO for `job` and records the outcome; false when recording failed.
+    private func attempt(_ job: DeletionJobRow) async -> Bool {
         let outcome: DeletionOutcome
         if let facialID = job.facialID {
             await limiter.acquire()
@@ -94,7 +111,9 @@ public final class DeletionOutbox: Sendable {
             }
         } catch {
             logger.error("could not record a deletion outcome; the job stays due", metadata: ["error": "\(error)"])
+            return false
         }
+        return true
     }
 }
 

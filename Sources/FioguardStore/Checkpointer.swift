@@ -135,16 +135,17 @@ final class CheckpointTrigger: @unchecked Sendable {
         writebackCount.add(1, ordering: .relaxed)
     }
 
-    /// Stops every checkpoint, and every write, until the store is opened again.
+    /// Stops every checkpoint, write and read until the store is opened again.
     ///
     /// After an I/O error on the database file, pages the checkpoints copied may not be on disk,
     /// and Linux reports a failed write-back only once per open file: the next sync on that
     /// descriptor would report success, and a checkpoint would let the WAL restart over the frames
     /// that hold those pages. Linux also marks such pages clean, so once evicted they read back
     /// stale from the file, and SQLite reads a page from the file whenever its frames are all
-    /// counted as copied: a write built on one would make the loss permanent. So the writer
-    /// refuses writes (`StoreError.checkpointsStopped`), no checkpoint runs, and the connections
-    /// close without checkpointing (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`). Every acknowledged write
+    /// counted as copied: a read would answer from the old page, and a write built on one would
+    /// make the loss permanent. So the store refuses writes and reads
+    /// (`StoreError.checkpointsStopped`), no checkpoint runs, and the connections close without
+    /// checkpointing (`SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE`). Every acknowledged write
     /// is in the WAL, which stays; the next opening recovers it (every page then comes from its
     /// frames again) and copies it anew.
     func stopCheckpoints() {

@@ -171,8 +171,17 @@ public final class Database: Sendable {
     @usableFromInline
     func enqueueWrite(_ request: ClosureRequest) -> Bool { writes.enqueue(request) }
 
+    /// Once checkpoints have stopped after a disk error, reads are refused too: a page whose
+    /// write-back failed may read back stale from the database file, and an old answer (a consent
+    /// that was revoked, say) is worse than none (see `CheckpointTrigger.stopCheckpoints`).
     @usableFromInline
-    func enqueueRead(_ request: ClosureRequest) -> Bool { reads.enqueue(request) }
+    func enqueueRead(_ request: ClosureRequest) -> Bool {
+        guard !checkpointTrigger.checkpointsStopped else {
+            request.complete(groupError: StoreError.checkpointsStopped)
+            return true
+        }
+        return reads.enqueue(request)
+    }
 
     /// Checkpoints the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`),
     /// between write groups. Throws SQLITE_BUSY if active readers, or the checkpoint thread's own

@@ -25,7 +25,7 @@ import Glibc
 /// itself (same device and inode). Otherwise, and where the system refuses `sync_file_range`, the
 /// sync runs alone.
 ///
-/// A write or sync that fails stops every checkpoint, and every write, until the store is opened
+/// A write or sync that fails stops every checkpoint, write and read until the store is opened
 /// again (`CheckpointTrigger.stopCheckpoints`): Linux reports a failed write-back once per open
 /// file, so SQLite's next sync on this descriptor would report success and let the WAL restart
 /// over frames whose pages never reached the disk.

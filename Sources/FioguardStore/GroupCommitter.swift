@@ -54,13 +54,10 @@ final class GroupCommitter {
                 }
                 var end = start
                 while end < batch.count && batch[end].isTransactional { end += 1 }
-                if checkpointTrigger.checkpointsStopped {
-                    // A page whose write-back failed may read back stale from the database file:
-                    // no new frame is built on it (see `CheckpointTrigger.stopCheckpoints`).
-                    for request in batch[start..<end] { request.complete(groupError: StoreError.checkpointsStopped) }
-                } else {
-                    commitGroup(batch[start..<end])
-                }
+                // Once checkpoints have stopped, `commitOnce` refuses the group: a page whose
+                // write-back failed may read back stale, and no new frame is built on it (see
+                // `CheckpointTrigger.stopCheckpoints`).
+                commitGroup(batch[start..<end])
                 start = end
             }
             checkpointTrigger.checkpointOnWriterIfNeeded(connection, logger: logger)
@@ -85,6 +82,11 @@ final class GroupCommitter {
 
     /// One transaction for `group`; returns the groups to run next, in order (none, usually).
     private func commitOnce(_ group: ArraySlice<any StoreRequest>) -> [[any StoreRequest]] {
+        // Also for the transactions a replay splits a group into: a stop seen meanwhile holds.
+        guard !checkpointTrigger.checkpointsStopped else {
+            for request in group { request.complete(groupError: StoreError.checkpointsStopped) }
+            return []
+        }
         guard begin(group) else { return [] }
         for request in group {
             let writeAttempts = connection.writeAttempts

@@ -37,11 +37,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     static let transactionLost = StoreError(
         code: SQLITE_ABORT, message: "SQLite rolled the transaction back by itself (after an error a closure caught)")
 
-    /// After an I/O error on the database file while checkpointing, every checkpoint and every
-    /// write is refused until the store is opened again (`CheckpointTrigger.stopCheckpoints`).
+    /// After an I/O error on the database file while checkpointing, every checkpoint, write and
+    /// read is refused until the store is opened again (`CheckpointTrigger.stopCheckpoints`).
     static let checkpointsStopped = StoreError(
         code: SQLITE_IOERR,
-        message: "the database file could not be written out while checkpointing: writes are refused until fioguard is restarted")
+        message: "the database file could not be written out while checkpointing: the store refuses every call until it is opened again (restart fioguard)")
 
     static func misuse(_ message: String) -> StoreError {
         StoreError(code: SQLITE_MISUSE, message: message)

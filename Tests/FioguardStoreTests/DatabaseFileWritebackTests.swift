@@ -164,6 +164,8 @@ import Glibc
                 return fault == .pass ? (SQLITE_IOERR | (2 << 8), 0) : realPass()  // SQLITE_IOERR_READ
             }
             let stopped = fault != .none
+            // The worker ends, and closes its connection, once the queue is closed and drained.
+            defer { _ = queue.close() }
             queue.workerStarted()
             // Runs until the queue is closed and drained; then closes the connection.
             let handoff = ThreadHandoff(worker) { $0.run() }
