@@ -35,20 +35,22 @@ public final class DeletionOutbox: Sendable {
                 logger.error("could not make failed deletions due again", metadata: ["error": "\(error)"])
             }
         }
-        // Rounds in a row that found jobs due but could record no outcome (the store refusing
-        // writes, say): each doubles the pause, up to 30 s, so the same deletions are not sent to
-        // FACEIO again and again meanwhile.
+        // Rounds in a row that failed, or found jobs due but could record no outcome (the store
+        // refusing calls, say): each doubles the pause, up to 30 s, so that the same deletions are
+        // not sent to FACEIO again and again, nor the same error logged, meanwhile.
         var unrecordedRounds = 0
         while !Task.isCancelled {
             var round = (due: 0, recorded: 0)
+            var failed = false
             if config.isConfigured {
                 do {
                     round = try await drainRound()
                 } catch {
+                    failed = true
                     logger.error("deletion outbox round failed", metadata: ["error": "\(error)"])
                 }
             }
-            unrecordedRounds = round.due > 0 && round.recorded == 0 ? unrecordedRounds + 1 : 0
+            unrecordedRounds = failed || (round.due > 0 && round.recorded == 0) ? unrecordedRounds + 1 : 0
             if round.recorded == 0 {
                 let pause = min(30_000, config.pollIntervalMilliseconds << min(unrecordedRounds, 16))
                 try? await Task.sleep(for: .milliseconds(pause))
