@@ -1,6 +1,4 @@
 import FioguardFaceIO
-import FioguardPolicy
-import FioguardServices
 @testable import FioguardStore
 import FioguardTesting
 import Logging
@@ -15,11 +13,7 @@ import Testing
         let dir = try TemporaryDirectory(prefix: "fgpause")
         defer { dir.remove() }
         let quiet = Logger(label: "fioguard.outbox.tests") { _ in SwiftLogNoOpLogHandler() }
-        let database = try Database(
-            configuration: DatabaseConfiguration(path: dir.file("db.sqlite")), migrations: Schema.migrations, logger: quiet)
-        let env = ServiceEnvironment(
-            database: database, policy: PolicyHolder(Policy.builtInDefault), pseudonymizer: try await Pseudonymizer.load(from: database),
-            logger: quiet)
+        let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"))
         // One deletion job, due now.
         try await database.write { connection in
             try connection.run("INSERT INTO subjects (subject, pseudonym, created_at) VALUES ('ann', 'sub_ann', 0)")

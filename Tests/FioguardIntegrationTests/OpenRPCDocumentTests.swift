@@ -31,12 +31,7 @@ struct OpenRPCDocumentTests {
     static func registeredNames() async throws -> [String] {
         let dir = try TemporaryDirectory(prefix: "fgcat")
         defer { dir.remove() }
-        let logger = Logger(label: "fioguard.openrpc.tests") { _ in SwiftLogNoOpLogHandler() }
-        let database = try Database(
-            configuration: DatabaseConfiguration(path: dir.file("catalog.sqlite")), migrations: Schema.migrations, logger: logger)
-        let env = ServiceEnvironment(
-            database: database, policy: PolicyHolder(Policy.builtInDefault), pseudonymizer: try await Pseudonymizer.load(from: database),
-            logger: logger)
+        let (database, env) = try await openServiceEnvironment(at: dir.file("catalog.sqlite"))
         let deps = MethodDependencies(
             env: env, startedAt: env.now(), version: "test", openRPC: try document(), faceioConfigured: { false },
             reloadPolicy: { _ in "test" })
