@@ -219,11 +219,8 @@ struct CheckpointWorker {
     func run() {
         var writeback = DatabaseFileWriteback(connection: connection, writeRange: writeRange, syncFile: scriptedSync)
         while let requests = queue.takeBatch(max: 1 << 20) {
-            guard !trigger.checkpointsStopped else {
-                trigger.served(requests.count)
-                continue
-            }
-            // A stop set meanwhile (by the writer) ends the chase before the next pass.
+            // Once checkpoints have stopped, no pass runs (nor the write-out after them): a stop
+            // set before the batch or during its chase (by the writer) ends it before the next.
             let outcome = Self.passes(
                 chasing: requests.contains(where: \.chaseRemainder), remainderPages: trigger.remainderPages,
                 writerPages: trigger.backstopPages, walPages: { trigger.currentWALPages },
