@@ -58,14 +58,8 @@ public final class DeletionOutbox: Sendable {
         }
     }
 
-    /// One round: the jobs due now, `maxConcurrentCalls` at a time. True when it recorded the
-    /// outcome of any.
-    public func drainOnce() async throws -> Bool {
-        try await drainRound().recorded > 0
-    }
-
-    /// One round: how many jobs were due, and for how many an outcome was recorded (a job whose
-    /// outcome could not be recorded stays due).
+    /// One round: the jobs due now, `maxConcurrentCalls` at a time. How many were due, and for how
+    /// many an outcome was recorded (a job whose outcome could not be recorded stays due).
     private func drainRound() async throws -> (due: Int, recorded: Int) {
         let jobs = try await ledger.due(limit: 64)
         guard !jobs.isEmpty else { return (0, 0) }
