@@ -50,8 +50,9 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         invalidParams(JSONDecodingError(path: field, problem: problem))
     }
 
-    /// The message is deliberately generic: internal details go to the log, not the caller.
-    public static func internalError(_ detail: String = "internal error") -> RPCError {
+    /// The message is deliberately generic: internal details go to the log, not the caller, and
+    /// the message says so.
+    public static func internalError(_ detail: String = "the details are in fioguard's log") -> RPCError {
         RPCError(code: -32603, message: "Internal error: \(detail)", data: ["reason": "INTERNAL"])
     }
 
