@@ -1,56 +1,114 @@
 import FioguardFaceIO
+import FioguardServices
 @testable import FioguardStore
 import FioguardTesting
 import Logging
 import Testing
 
-/// The deletion outbox while the store refuses every call (checkpoints stopped after a disk
-/// error, `CheckpointTrigger.stopCheckpoints`): it pauses longer after each failed round instead
-/// of failing, and logging, every poll, and sends nothing to FACEIO. Driven in-process, since the
-/// binary offers no way to stop checkpoints.
+/// The deletion outbox while the store fails it, driven in-process against `FakeFaceIO`: it
+/// pauses longer after each round that failed, or that recorded no outcome, instead of taking the
+/// same jobs again every poll, calling FACEIO at its rate limit and logging each time.
 @Suite struct DeletionOutboxPauseTests {
-    @Test func theOutboxBacksOffWhileTheStoreRefusesCalls() async throws {
-        let dir = try TemporaryDirectory(prefix: "fgpause")
-        defer { dir.remove() }
-        let quiet = Logger(label: "fioguard.outbox.tests") { _ in SwiftLogNoOpLogHandler() }
-        let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"))
-        // One deletion job, due now.
-        try await database.write { connection in
-            try connection.run("INSERT INTO subjects (subject, pseudonym, created_at) VALUES ('ann', 'sub_ann', 0)")
-            try connection.run(
-                """
-                INSERT INTO facial_ids (facial_id, fid_hash, subject_id, status, enrolled_at, retain_until, retain_rule, country)
-                VALUES ('fid-ann', 'hash-ann', 1, 'deleting', 0, 0, 'test', 'DE')
-                """)
-            try connection.run(
-                """
-                INSERT INTO deletion_jobs (facial_row, facial_id, status, reason, requested_at, next_attempt_at)
-                VALUES (1, 'fid-ann', 'pending', 'user_request', 0, 0)
-                """)
-        }
-        let fake = try await FakeFaceIO.start(expectedKey: "test-key")
-        var configuration = FaceIOConfiguration()
-        configuration.baseURL = fake.baseURL
-        configuration.apiKey = "test-key"
-        let client = FaceIOClient(configuration: configuration, logger: quiet)
+    /// A store with one deletion job due now, a fake FACEIO, and an outbox logging to `records`.
+    struct Rig {
+        let dir: TemporaryDirectory
+        let database: Database
+        let fake: FakeFaceIO
+        let client: FaceIOClient
+        let outbox: DeletionOutbox
         let records = LogRecords()
-        let outbox = DeletionOutbox(env: env, client: client, logger: records.logger())
 
-        database.stopCheckpoints()
-        let running = Task { await outbox.run() }
+        init(prefix: String) async throws {
+            dir = try TemporaryDirectory(prefix: prefix)
+            let env: ServiceEnvironment
+            (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"))
+            try await database.write { connection in
+                try connection.run("INSERT INTO subjects (subject, pseudonym, created_at) VALUES ('ann', 'sub_ann', 0)")
+                try connection.run(
+                    """
+                    INSERT INTO facial_ids (facial_id, fid_hash, subject_id, status, enrolled_at, retain_until, retain_rule, country)
+                    VALUES ('fid-ann', 'hash-ann', 1, 'deleting', 0, 0, 'test', 'DE')
+                    """)
+                try connection.run(
+                    """
+                    INSERT INTO deletion_jobs (facial_row, facial_id, status, reason, requested_at, next_attempt_at)
+                    VALUES (1, 'fid-ann', 'pending', 'user_request', 0, 0)
+                    """)
+            }
+            fake = try await FakeFaceIO.start(expectedKey: "test-key")
+            var configuration = FaceIOConfiguration()
+            configuration.baseURL = fake.baseURL
+            configuration.apiKey = "test-key"
+            client = FaceIOClient(configuration: configuration, logger: Logger(label: "fioguard.outbox.tests") { _ in SwiftLogNoOpLogHandler() })
+            outbox = DeletionOutbox(env: env, client: client, logger: records.logger())
+        }
+
+        func messages(_ message: String) -> [LogRecords.Record] {
+            records.all.filter { $0.message.description == message }
+        }
+
+        func jobStatus() async throws -> String? {
+            try await database.read { try $0.queryOne("SELECT status FROM deletion_jobs WHERE id = 1")?.text(0) }
+        }
+
+        func close() async {
+            await client.shutdown()
+            await fake.stop()
+            await database.close()
+            dir.remove()
+        }
+    }
+
+    /// Checkpoints stopped after a disk error (`CheckpointTrigger.stopCheckpoints`): the store
+    /// refuses reads too, so every round fails before it calls FACEIO.
+    @Test func theOutboxBacksOffWhileTheStoreRefusesCalls() async throws {
+        let rig = try await Rig(prefix: "fgpause")
+        rig.database.stopCheckpoints()
+        let running = Task { await rig.outbox.run() }
         try await Task.sleep(for: .seconds(3))
         running.cancel()
         await running.value
 
-        #expect(fake.calls.isEmpty, "the store refused the job's read, so nothing may reach FACEIO")
+        #expect(rig.fake.calls.isEmpty, "the store refused the job's read, so nothing may reach FACEIO")
         // Pauses of 400, 800, 1600 ms … after the first round: 3 or 4 rounds in 3 s, where the
         // 200 ms poll would make 15.
-        let failedRounds = records.all.filter { $0.message.description == "deletion outbox round failed" }
+        let failedRounds = rig.messages("deletion outbox round failed")
         #expect((2...5).contains(failedRounds.count), "\(failedRounds.count) failed rounds logged in 3 s")
         #expect(failedRounds.allSatisfy { $0.metadata["error"]?.contains("refuses every call") == true })
+        await rig.close()
+    }
 
-        await client.shutdown()
-        await fake.stop()
-        await database.close()
+    /// The store reads but refuses the outcome's write (a full disk, say; here a trigger): the
+    /// job stays due, and each round calls FACEIO for it again. The pause doubles, so a few
+    /// calls go out in 3 s rather than one per poll, and the job completes once writes work.
+    @Test func theOutboxBacksOffWhileNoOutcomeCanBeRecorded() async throws {
+        let rig = try await Rig(prefix: "fgunrec")
+        try await rig.database.write { connection in
+            try connection.run(
+                "CREATE TRIGGER refuse_outcomes BEFORE UPDATE ON deletion_jobs BEGIN SELECT RAISE(ABORT, 'outcome refused by the test'); END")
+        }
+        let running = Task { await rig.outbox.run() }
+        try await Task.sleep(for: .seconds(3))
+
+        // Rounds at 0, 0.4, 1.2 and 2.8 s; a fixed 200 ms poll would make 15.
+        let calls = rig.fake.calls.count
+        #expect((2...5).contains(calls), "\(calls) FACEIO calls in 3 s for one job")
+        let unrecorded = rig.messages("could not record a deletion outcome; the job stays due")
+        #expect(unrecorded.count == calls)
+        #expect(unrecorded.allSatisfy { $0.metadata["error"]?.contains("outcome refused by the test") == true })
+        #expect(rig.messages("deletion outbox round failed").isEmpty, "the rounds' reads worked")
+        #expect(try await rig.jobStatus() == "pending")
+
+        try await rig.database.write { try $0.run("DROP TRIGGER refuse_outcomes") }
+        // The longest pause so far is 200 ms << 5 = 6.4 s.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await rig.jobStatus() != "done", ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        running.cancel()
+        await running.value
+        #expect(try await rig.jobStatus() == "done", "the job completes once its outcome can be written")
+        #expect(rig.messages("facial id deleted at FACEIO").count == 1)
+        await rig.close()
     }
 }
