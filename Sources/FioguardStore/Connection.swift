@@ -14,6 +14,9 @@ public final class Connection {
     private var controlStatements: [ControlStatement: OpaquePointer] = [:]
     private var isOpen = true
     let isReadOnly: Bool
+    /// Whether `control(.commit)` gathers the commit's WAL writes (`WALGathering`): a writable
+    /// connection opened with the VFS.
+    let gathersWALAtCommit: Bool
     /// Counts what may change the database: each `execute`, each statement SQLite does not call
     /// read-only (`sqlite3_stmt_readonly`) and each `setStagedMeta`. A closure that threw while
     /// this stayed the same changed nothing, so the writer has nothing of it to undo (unless SQLite
@@ -48,7 +51,7 @@ public final class Connection {
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX  // each connection is used by one thread at a time
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(path, &db, flags, configuration.gatherWALWrites ? WALGathering.vfsName : nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)
@@ -56,6 +59,7 @@ public final class Connection {
         }
         handle = db
         isReadOnly = readOnly
+        gathersWALAtCommit = !readOnly && configuration.gatherWALWrites && WALGathering.vfsName != nil
         cache = StatementCache(capacity: configuration.statementCacheSize)
         callerCodeFlag = .allocate(capacity: 1)
         callerCodeFlag.initialize(to: 0)
@@ -213,9 +217,11 @@ public final class Connection {
             controlStatements[statement] = created
             prepared = created
         }
+        let gathers = statement == .commit && gathersWALAtCommit && WALGathering.begin(self)
         let rc = sqlite3_step(prepared)
-        let error = rc == SQLITE_DONE ? nil : lastError(rc)
+        var error = rc == SQLITE_DONE ? nil : lastError(rc)
         sqlite3_reset(prepared)
+        if gathers, let failed = WALGathering.end(self, committed: error == nil), error == nil { error = failed }
         if let error { throw error }
     }
 

@@ -17,6 +17,10 @@ public struct DatabaseConfiguration: Sendable {
     /// WAL size (pages) after a commit that asks the checkpoint thread for a checkpoint (at least 100).
     public var walAutocheckpointPages: Int = 16_384
 
+    /// Whether connections gather a commit's WAL writes into one (`WALGathering`). Off, they use
+    /// SQLite's default VFS; the files are the same either way.
+    public var gatherWALWrites: Bool = true
+
     public init(path: String) {
         self.path = path
     }

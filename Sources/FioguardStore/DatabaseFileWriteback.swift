@@ -21,7 +21,8 @@ import Glibc
 /// The slices need SQLite's own descriptor of the file: a second descriptor of ours would, when
 /// closed, release every POSIX lock the process holds on the file. `sqlite3.h` has no call that
 /// gives it, so it is read from the unix VFS's file structure (`fg_sqlite3_unix_descriptor`) and
-/// used only if the connection's VFS is a unix one and the descriptor is open on the database file
+/// used only if the connection's VFS is a unix one (or fioguard's, which opens database files
+/// with the unix VFS) and the descriptor is open on the database file
 /// itself (same device and inode). Otherwise, and where the system refuses `sync_file_range`, the
 /// sync runs alone.
 ///
@@ -78,7 +79,7 @@ struct DatabaseFileWriteback {
     private static func checkedDescriptor(of file: UnsafeMutablePointer<sqlite3_file>, connection: Connection) -> Int32? {
         var vfs: UnsafeMutablePointer<sqlite3_vfs>?
         guard sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) == SQLITE_OK,
-            let name = vfs?.pointee.zName, String(cString: name) == "unix" || String(cString: name).hasPrefix("unix-"),
+            let name = vfs?.pointee.zName, Self.opensUnixFiles(String(cString: name)),
             let path = sqlite3_db_filename(connection.handle, "main"), path.pointee != 0
         else { return nil }
         let descriptor = fg_sqlite3_unix_descriptor(file)
@@ -88,6 +89,12 @@ struct DatabaseFileWriteback {
             open.st_dev == named.st_dev, open.st_ino == named.st_ino
         else { return nil }
         return descriptor
+    }
+
+    /// Whether a VFS of this name opens database files as the unix VFS's own structure: the unix
+    /// VFSes, and fioguard's, which changes only how WAL files are written (`WALGathering`).
+    static func opensUnixFiles(_ vfsName: String) -> Bool {
+        vfsName == "unix" || vfsName.hasPrefix("unix-") || vfsName == WALGathering.vfsName
     }
 
     /// Errors of `sync_file_range` that cannot come from a write (no such call, a sandbox's
