@@ -301,28 +301,28 @@ static inline int fg_sqlite3_register_wal_gathering(void) {
     data.magic = FG_WAL_VFS_MAGIC;
     data.unix_vfs = unix_vfs;
     data.methods = &methods;
-    sqlite3_vfs *v = &vfs;
-    memset(v, 0, sizeof *v);
-    v->iVersion = 2;
-    int real = fg_wal_real_offset() + unix_vfs->szOsFile;
-    v->szOsFile = real > unix_vfs->szOsFile ? real : unix_vfs->szOsFile;
-    v->mxPathname = unix_vfs->mxPathname;
-    v->zName = "fioguard";
-    v->pAppData = &data;
-    v->xOpen = fg_wal_gather_open;
-    v->xDelete = fg_wal_vfs_xDelete;
-    v->xAccess = fg_wal_vfs_xAccess;
-    v->xFullPathname = fg_wal_vfs_xFullPathname;
-    v->xDlOpen = fg_wal_vfs_xDlOpen;
-    v->xDlError = fg_wal_vfs_xDlError;
-    v->xDlSym = fg_wal_vfs_xDlSym;
-    v->xDlClose = fg_wal_vfs_xDlClose;
-    v->xRandomness = fg_wal_vfs_xRandomness;
-    v->xSleep = fg_wal_vfs_xSleep;
-    v->xCurrentTime = fg_wal_vfs_xCurrentTime;
-    v->xGetLastError = fg_wal_vfs_xGetLastError;
-    v->xCurrentTimeInt64 = fg_wal_vfs_xCurrentTimeInt64;
-    return sqlite3_vfs_register(v, 0);
+    int size = fg_wal_real_offset() + unix_vfs->szOsFile;
+    vfs = (sqlite3_vfs){
+        .iVersion = 2,
+        .szOsFile = size > unix_vfs->szOsFile ? size : unix_vfs->szOsFile,
+        .mxPathname = unix_vfs->mxPathname,
+        .zName = "fioguard",
+        .pAppData = &data,
+        .xOpen = fg_wal_gather_open,
+        .xDelete = fg_wal_vfs_xDelete,
+        .xAccess = fg_wal_vfs_xAccess,
+        .xFullPathname = fg_wal_vfs_xFullPathname,
+        .xDlOpen = fg_wal_vfs_xDlOpen,
+        .xDlError = fg_wal_vfs_xDlError,
+        .xDlSym = fg_wal_vfs_xDlSym,
+        .xDlClose = fg_wal_vfs_xDlClose,
+        .xRandomness = fg_wal_vfs_xRandomness,
+        .xSleep = fg_wal_vfs_xSleep,
+        .xCurrentTime = fg_wal_vfs_xCurrentTime,
+        .xGetLastError = fg_wal_vfs_xGetLastError,
+        .xCurrentTimeInt64 = fg_wal_vfs_xCurrentTimeInt64,
+    };
+    return sqlite3_vfs_register(&vfs, 0);
 }
 
 /* db's WAL file if this VFS opened it, else 0 (another VFS, the WAL not open, not in WAL mode). */
