@@ -505,6 +505,19 @@ struct DatabaseTests {
                 try await db.write { try $0.execute("INSERT INTO note (body) VALUES ('a'); SAVEPOINT mine;") }
             }
             #expect(try await count("note", in: db) == 0)
+            // Nor can a closure weaken what an acknowledged write means (`WALGathering` relies on
+            // it too): inside a transaction SQLite refuses to change `synchronous` or
+            // `journal_mode`. Reading them is fine.
+            for sql in ["PRAGMA synchronous = OFF", "PRAGMA Synchronous=NORMAL", "PRAGMA main.synchronous = 1", "PRAGMA journal_mode = DELETE"] {
+                do {
+                    try await db.write { try $0.execute(sql) }
+                    Issue.record("\(sql) accepted")
+                } catch let error as StoreError {
+                    #expect(error.code == 1, "\(sql): \(error)")  // SQLITE_ERROR
+                }
+            }
+            #expect(try await db.write { try $0.queryOne("PRAGMA synchronous")?.int(0) } == 2)  // FULL
+            #expect(try await db.write { try $0.queryOne("PRAGMA journal_mode")?.text(0) } == "wal")
             await db.close()
         }
     }
