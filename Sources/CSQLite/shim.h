@@ -68,9 +68,9 @@ static inline int fg_sqlite3_no_checkpoint_on_close(sqlite3 *db) {
 /* ---- WAL write gathering ------------------------------------------------------------------
    SQLite writes each WAL frame as two pwrite calls, its 24-byte header and then its page: a
    commit of 35 pages makes 70 system calls. The VFS "fioguard" is the unix VFS, but while a
-   commit is armed (fg_wal_gather_begin, just before COMMIT, on a connection with
-   synchronous=FULL), the WAL file's writes are gathered as long as they follow one another and
-   handed to the unix VFS in as few writes as its 0x1ffff-byte limit allows:
+   commit is armed (fg_wal_gather_begin, just before COMMIT), the WAL file's writes are gathered
+   as long as they follow one another and handed to the unix VFS in as few writes as its
+   0x1ffff-byte limit allows:
 
    - right after the commit frame's page (a frame header whose database size is not zero marks
      it; SQLite writes the commit frame last). What the commit writes after it (frame headers
@@ -81,9 +81,14 @@ static inline int fg_sqlite3_no_checkpoint_on_close(sqlite3 *db) {
      control of the WAL;
    - when a write does not continue the gathered bytes or would not fit.
 
-   A gathering that fails to reach the file stays failed: every later write, read and sync of the
-   WAL returns its error until the commit ends (fg_wal_gather_end), so SQLite cannot complete a
-   commit that lost frames, whichever call it learns of the error from. Outside an armed commit
+   Durability is SQLite's, as without the gathering: with synchronous=FULL (every fioguard
+   connection) the commit's frames are synced before COMMIT returns.
+
+   A gathering that fails to reach the file stays failed: every later write, read, sync, size,
+   truncation and file control of the WAL returns its error until the commit ends
+   (fg_wal_gather_end), so SQLite cannot complete a commit that lost frames, whichever call it
+   learns of the error from. (The write that flushes gets the error itself; the stickiness guards
+   against SQLite going on regardless.) Outside an armed commit
    (a page-cache spill, a rollback, a checkpoint) every write goes straight through, so nothing
    gathered can outlive the commit that wrote it. fg_wal_gather_end drops what a failed commit
    left; a commit that succeeded has left nothing, since its commit frame flushed it.
@@ -106,7 +111,7 @@ typedef struct fg_wal_file {
     int failed;             /* a gathering's error, returned until fg_wal_gather_end; else SQLITE_OK */
     sqlite3_int64 commit_page_at; /* offset of the commit frame's page once its header came; else -1 */
     sqlite3_int64 writes;   /* writes SQLite made (for tests) */
-    sqlite3_int64 flushes;  /* writes the unix VFS got for them (for tests) */
+    sqlite3_int64 flushes;  /* writes handed to the unix VFS, gathered or not (for tests) */
     int passing_flushes;    /* for tests: how many gathered writes go out before failing_flushes */
     int failing_flushes;    /* for tests: how many gathered writes then fail, with failing_code */
     int failing_code;
@@ -275,16 +280,16 @@ static fg_wal_symbol fg_wal_vfs_xDlSym(sqlite3_vfs *vfs, void *handle, const cha
     return u->xDlSym(u, handle, symbol);
 }
 
-/* Registers the VFS "fioguard" (not as the default) over the unix VFS. SQLITE_OK, also when it
-   was registered before; SQLITE_NOTFOUND without a unix VFS, SQLITE_ERROR if another VFS has the
-   name. Not thread-safe: Swift's
-   `WALGathering.vfsName` calls it once. */
+/* The VFS's data if `vfs` is this VFS, else 0. */
 static inline fg_wal_vfs_data *fg_wal_vfs_data_of(sqlite3_vfs *vfs) {
     if (!vfs || !vfs->zName || strcmp(vfs->zName, "fioguard") != 0 || !vfs->pAppData) return 0;
     fg_wal_vfs_data *data = (fg_wal_vfs_data *)vfs->pAppData;
     return data->magic == FG_WAL_VFS_MAGIC ? data : 0;
 }
 
+/* Registers the VFS "fioguard" (not as the default) over the unix VFS. SQLITE_OK, also when it
+   was registered before; SQLITE_NOTFOUND without a unix VFS, SQLITE_ERROR if another VFS has the
+   name. Not thread-safe: Swift's `WALGathering.vfsName` calls it once. */
 static inline int fg_sqlite3_register_wal_gathering(void) {
     sqlite3_vfs *registered = sqlite3_vfs_find("fioguard");
     if (registered) return fg_wal_vfs_data_of(registered) ? SQLITE_OK : SQLITE_ERROR;
@@ -304,7 +309,7 @@ static inline int fg_sqlite3_register_wal_gathering(void) {
     int size = fg_wal_real_offset() + unix_vfs->szOsFile;
     vfs = (sqlite3_vfs){
         .iVersion = 2,
-        .szOsFile = size > unix_vfs->szOsFile ? size : unix_vfs->szOsFile,
+        .szOsFile = size,
         .mxPathname = unix_vfs->mxPathname,
         .zName = "fioguard",
         .pAppData = &data,
@@ -337,8 +342,8 @@ static inline fg_wal_file *fg_wal_file_of(sqlite3 *db) {
     return (fg_wal_file *)file;
 }
 
-/* Arms gathering for db's next commit; call it just before stepping COMMIT, on a connection
-   with synchronous=FULL. 1 if armed, 0 if db's WAL is not this VFS's. */
+/* Arms gathering for db's next commit; call it just before stepping COMMIT. 1 if armed, 0 if
+   db's WAL is not this VFS's (another VFS, not in WAL mode, the WAL not open yet). */
 static inline int fg_wal_gather_begin(sqlite3 *db) {
     fg_wal_file *f = fg_wal_file_of(db);
     if (!f) return 0;
@@ -349,8 +354,11 @@ static inline int fg_wal_gather_begin(sqlite3 *db) {
 }
 
 /* Ends what fg_wal_gather_begin armed, once COMMIT returned. If it failed (committed 0), drops
-   whatever it left gathered. If it succeeded, nothing is left (its commit frame flushed it);
-   should something be, it is written now, and its error returned. */
+   whatever it left gathered. A commit that succeeded wrote its commit frame, which flushed and
+   disarmed, so nothing is left and SQLITE_OK comes back. The rest is a guard that cannot fire:
+   bytes left after a success are written now, and a failure there (or a sticky error SQLite
+   went on past) is returned, which the caller must take as a store that has lost a published
+   commit. */
 static inline int fg_wal_gather_end(sqlite3 *db, int committed) {
     fg_wal_file *f = fg_wal_file_of(db);
     if (!f) return SQLITE_OK;

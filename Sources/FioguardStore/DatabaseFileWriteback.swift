@@ -93,7 +93,7 @@ struct DatabaseFileWriteback {
 
     /// Whether a VFS of this name opens database files as the unix VFS's own structure: the unix
     /// VFSes, and fioguard's, which changes only how WAL files are written (`WALGathering`).
-    static func opensUnixFiles(_ vfsName: String) -> Bool {
+    private static func opensUnixFiles(_ vfsName: String) -> Bool {
         vfsName == "unix" || vfsName.hasPrefix("unix-") || vfsName == WALGathering.vfsName
     }
 

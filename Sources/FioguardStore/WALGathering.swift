@@ -16,8 +16,8 @@ import CSQLite
 /// writes go straight through, so nothing gathered outlives its commit. Database files, locks and
 /// the WAL index are the unix VFS's own.
 enum WALGathering {
-    /// "fioguard", registered on first use; nil if SQLite has no unix VFS, and connections then
-    /// open with SQLite's default.
+    /// "fioguard", registered on first use; nil if SQLite has no unix VFS or another VFS took the
+    /// name, and connections then open with SQLite's default.
     static let vfsName: String? = fg_sqlite3_register_wal_gathering() == SQLITE_OK ? "fioguard" : nil
 
     /// Arms the gathering for the connection's next COMMIT; false if its WAL is not the VFS's.
@@ -25,9 +25,9 @@ enum WALGathering {
         fg_wal_gather_begin(connection.handle) != 0
     }
 
-    /// Ends it once COMMIT returned. After a successful commit nothing is left to write (its
-    /// commit frame flushed it); should something be, it is written now, and a failure to is
-    /// returned.
+    /// Ends it once COMMIT returned. A successful commit's commit frame flushed everything, so
+    /// this returns nil; an error here (a guard that cannot fire) would mean a commit SQLite
+    /// published without all its frames, and `control(.commit)` throws it.
     static func end(_ connection: Connection, committed: Bool) -> StoreError? {
         let rc = fg_wal_gather_end(connection.handle, committed ? 1 : 0)
         guard rc != SQLITE_OK else { return nil }

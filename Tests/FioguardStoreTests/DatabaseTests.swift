@@ -505,9 +505,8 @@ struct DatabaseTests {
                 try await db.write { try $0.execute("INSERT INTO note (body) VALUES ('a'); SAVEPOINT mine;") }
             }
             #expect(try await count("note", in: db) == 0)
-            // Nor can a closure weaken what an acknowledged write means (`WALGathering` relies on
-            // it too): inside a transaction SQLite refuses to change `synchronous` or
-            // `journal_mode`. Reading them is fine.
+            // Nor can a closure weaken what an acknowledged write means: inside a transaction
+            // SQLite refuses to change `synchronous` or `journal_mode`. Reading them is fine.
             for sql in ["PRAGMA synchronous = OFF", "PRAGMA Synchronous=NORMAL", "PRAGMA main.synchronous = 1", "PRAGMA journal_mode = DELETE"] {
                 do {
                     try await db.write { try $0.execute(sql) }

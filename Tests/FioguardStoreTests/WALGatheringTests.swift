@@ -135,7 +135,7 @@ import Testing
     /// as SQLite publishes it, inside COMMIT (from the WAL hook). With a sync (FULL, fioguard's
     /// setting) the frames were flushed before it; without one (NORMAL or OFF) only the flush
     /// after the commit frame puts them in the file in time. With `psow=0` in a `file:` URI
-    /// (Debian's SQLite takes URIs as paths), SQLite pads each commit to a sector and syncs in the
+    /// (Debian's SQLite is built with SQLITE_USE_URI, so a path may be one), SQLite pads each commit to a sector and syncs in the
     /// middle of the padding; what follows that sync goes straight through.
     @Test(arguments: ["FULL", "NORMAL", "OFF"], [false, true])
     func anotherConnectionReadsEveryCommitAsSoonAsItIsPublished(synchronous: String, padToSectors: Bool) async throws {
