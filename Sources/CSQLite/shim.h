@@ -88,10 +88,10 @@ static inline int fg_sqlite3_no_checkpoint_on_close(sqlite3 *db) {
    truncation and file control of the WAL returns its error until the commit ends
    (fg_wal_gather_end), so SQLite cannot complete a commit that lost frames, whichever call it
    learns of the error from. (The write that flushes gets the error itself; the stickiness guards
-   against SQLite going on regardless.) Outside an armed commit
-   (a page-cache spill, a rollback, a checkpoint) every write goes straight through, so nothing
-   gathered can outlive the commit that wrote it. fg_wal_gather_end drops what a failed commit
-   left; a commit that succeeded has left nothing, since its commit frame flushed it.
+   against SQLite going on regardless.) Outside an armed commit (a page-cache spill, a rollback,
+   a checkpoint) every write goes straight through, so nothing gathered can outlive the commit
+   that wrote it. fg_wal_gather_end drops what a failed commit left; a commit that succeeded has
+   left nothing, since its commit frame flushed it.
 
    Main databases and every other file are the unix VFS's own (the same structure, so
    fg_sqlite3_unix_descriptor still applies to them); locks and the WAL index are untouched. */
@@ -175,6 +175,10 @@ static int fg_wal_write(sqlite3_file *file, const void *data, int amount, sqlite
             f->flushes += 1;
             int rc = f->real->pMethods->xWrite(f->real, data, amount, offset);
             if (rc != SQLITE_OK && f->armed) f->failed = rc;
+            if (offset == f->commit_page_at) {  /* written directly (no buffer): disarm as below */
+                f->commit_page_at = -1;
+                f->armed = 0;
+            }
             return rc;
         }
         f->offset = offset;
