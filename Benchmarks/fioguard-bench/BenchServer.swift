@@ -102,6 +102,25 @@ final class BenchServer {
         return nil
     }
 
+    /// Bytes written so far to the block device that holds the database, whoever wrote them
+    /// (sectors written, the seventh field of `/sys/dev/block/MAJOR:MINOR/stat`, in 512-byte
+    /// units); nil where the file is on no block device (tmpfs) or sysfs cannot tell. Unlike
+    /// `write_bytes`, which counts pages as they are dirtied (a whole large folio when part of it
+    /// is), this is what reached the device.
+    var deviceBytesWritten: Int64? {
+        var info = stat()
+        guard stat(databasePath, &info) == 0 else { return nil }
+        let dev = UInt64(info.st_dev)
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
+        let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
+        guard major != 0,
+            let text = try? String(contentsOfFile: "/sys/dev/block/\(major):\(minor)/stat", encoding: .utf8)
+        else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 6, let sectors = Int64(fields[6]) else { return nil }
+        return sectors * 512
+    }
+
     func stop() async {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }

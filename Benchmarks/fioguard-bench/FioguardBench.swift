@@ -114,6 +114,7 @@ struct FioguardBench: AsyncParsableCommand {
         let cpuBefore = server.flatMap(\.cpuSeconds)
         let threadsBefore = server?.cpuSecondsByRole ?? [:]
         let diskBefore = server.flatMap(\.diskBytesWritten)
+        let deviceBefore = server.flatMap(\.deviceBytesWritten)
         let clientBefore = Self.ownCPUSeconds()
         var result = try await LoadDriver(
             socketPath: path, connections: connections, pipeline: pipeline, seconds: duration, rate: rate,
@@ -139,6 +140,9 @@ struct FioguardBench: AsyncParsableCommand {
         if let diskBefore, let diskAfter = server.flatMap(\.diskBytesWritten), result.requests > 0 {
             result.serverDiskBytesPerCall = Double(diskAfter - diskBefore) / Double(result.requests)
         }
+        if let deviceBefore, let deviceAfter = server.flatMap(\.deviceBytesWritten), result.requests > 0 {
+            result.deviceBytesPerCall = Double(deviceAfter - deviceBefore) / Double(result.requests)
+        }
         let rss = server?.peakRSS
         await server?.stop()
         return (result, rss)
@@ -163,6 +167,11 @@ struct FioguardBench: AsyncParsableCommand {
         // shape (how many writes share a commit group), not on the machine's speed: compare runs
         // at the same connections and pipeline.
         if let disk = r.serverDiskBytesPerCall, disk > 0 { line += String(format: "  disk %.1f KB/call", disk / 1024) }
+        // What reached the database's block device (from every process, so on a quiet machine
+        // only): `write_bytes` above counts a whole large folio when a commit dirties part of it.
+        if let device = r.deviceBytesPerCall, device > 0, r.serverDiskBytesPerCall ?? 0 > 0 {
+            line += String(format: " (device %.1f)", device / 1024)
+        }
         print(line)
         // Where the server's CPU went, per role of its threads (the writer is one thread: its
         // share of the time it was busy bounds the durable writes).
