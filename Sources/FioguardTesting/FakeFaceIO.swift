@@ -33,6 +33,7 @@ public final class FakeFaceIO: Sendable {
     private struct State {
         var mode: Mode = .ok
         var calls: [Call] = []
+        var callTimes: [ContinuousClock.Instant] = []
         var deleted: [String: Int] = [:]
         var rejectedFacialIDs: Set<String> = []
         var echoesKeyInErrors = false
@@ -87,6 +88,10 @@ public final class FakeFaceIO: Sendable {
 
     public var calls: [Call] { state.withLock { $0.calls } }
 
+    /// When each of `calls` arrived, in the same order: for tests of pacing, which a test's own
+    /// clock would measure with its scheduling delays.
+    public var callTimes: [ContinuousClock.Instant] { state.withLock { $0.callTimes } }
+
     /// The requests received for `fid`.
     public func calls(for fid: String) -> [Call] { state.withLock { $0.calls.filter { $0.fid == fid } } }
 
@@ -130,6 +135,7 @@ public final class FakeFaceIO: Sendable {
     fileprivate func respond(to call: Call) -> (Mode, HTTPResponseStatus, String) {
         state.withLock { s in
             s.calls.append(call)
+            s.callTimes.append(.now)
             s.inFlight += 1
             s.maxInFlight = max(s.maxInFlight, s.inFlight)
             switch s.mode {

@@ -7,6 +7,8 @@ public final class LogRecords: Sendable {
         public var level: Logger.Level
         public var message: String
         public var metadata: [String: String]
+        /// When it was logged.
+        public var at: ContinuousClock.Instant = .now
     }
 
     private let records = Mutex<[Record]>([])

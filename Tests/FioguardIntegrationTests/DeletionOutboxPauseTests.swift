@@ -60,28 +60,37 @@ import Testing
     }
 
     /// Checkpoints stopped after a disk error (`CheckpointTrigger.stopCheckpoints`): the store
-    /// refuses reads too, so every round fails before it calls FACEIO.
+    /// refuses reads too, so every round fails before it calls FACEIO. The failed rounds come
+    /// further and further apart (400, 800 ms … after the 200 ms poll), measured between the log
+    /// lines' times, which a slow machine can only stretch.
     @Test func theOutboxBacksOffWhileTheStoreRefusesCalls() async throws {
         let rig = try await Rig(prefix: "fgpause")
         defer { rig.dir.remove() }
         rig.database.stopCheckpoints()
         let running = Task { await rig.outbox.run() }
-        try await Task.sleep(for: .seconds(3))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while rig.messages("deletion outbox round failed").count < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         running.cancel()
         await running.value
 
         #expect(rig.fake.calls.isEmpty, "the store refused the job's read, so nothing may reach FACEIO")
-        // Pauses of 400, 800, 1600 ms … after the first round: 3 or 4 rounds in 3 s, where the
-        // 200 ms poll would make 15.
         let failedRounds = rig.messages("deletion outbox round failed")
-        #expect((2...5).contains(failedRounds.count), "\(failedRounds.count) failed rounds logged in 3 s")
+        try #require(failedRounds.count >= 3, "\(failedRounds.count) failed rounds logged in 30 s")
+        // With the fixed 200 ms poll both gaps would be about 200 ms.
+        #expect(failedRounds[1].at - failedRounds[0].at >= .milliseconds(380), "\(failedRounds[1].at - failedRounds[0].at)")
+        #expect(failedRounds[2].at - failedRounds[1].at >= .milliseconds(780), "\(failedRounds[2].at - failedRounds[1].at)")
         #expect(failedRounds.allSatisfy { $0.metadata["error"]?.contains("refuses every call") == true })
         await rig.close()
     }
 
     /// The store reads but refuses the outcome's write (a full disk, say; here a trigger): the
-    /// job stays due, and each round calls FACEIO for it again. The pause doubles, so a few
-    /// calls go out in 2 s rather than one per poll, and the job completes once writes work.
+    /// job stays due, and each round calls FACEIO for it again. The pause after each such round
+    /// doubles (400, 800 ms … after the 200 ms poll), so the calls come further and further apart
+    /// instead of one per poll; and the job completes once writes work. Measured between the
+    /// calls' arrival times at the fake, not against the test's clock, so a slow machine (the
+    /// sanitizer build, a loaded CI) cannot fail it: a pause is never shorter than asked for.
     @Test func theOutboxBacksOffWhileNoOutcomeCanBeRecorded() async throws {
         let rig = try await Rig(prefix: "fgunrec")
         defer { rig.dir.remove() }
@@ -90,23 +99,27 @@ import Testing
                 "CREATE TRIGGER refuse_outcomes BEFORE UPDATE ON deletion_jobs BEGIN SELECT RAISE(ABORT, 'outcome refused by the test'); END")
         }
         let running = Task { await rig.outbox.run() }
-        try await Task.sleep(for: .seconds(2))
-
-        // Rounds at 0, 0.4 and 1.2 s, the next at 2.8 s: looked at in the middle of a pause. A
-        // fixed 200 ms poll would have made 10. Messages first: a round may be between its call
-        // and its message.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while rig.fake.calls.count < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let times = rig.fake.callTimes
+        try #require(times.count >= 3, "\(times.count) FACEIO calls in 30 s")
+        // With the fixed 200 ms poll both gaps would be about 200 ms.
+        #expect(times[1] - times[0] >= .milliseconds(380), "\(times[1] - times[0]) between the first two calls")
+        #expect(times[2] - times[1] >= .milliseconds(780), "\(times[2] - times[1]) between the next two")
+        // Messages before calls: a round may be between its call and its message.
         let unrecorded = rig.messages("could not record a deletion outcome; the job stays due")
         let calls = rig.fake.calls.count
-        #expect((2...4).contains(calls), "\(calls) FACEIO calls in 2 s for one job")
         #expect((0...1).contains(calls - unrecorded.count), "\(calls) calls, \(unrecorded.count) unrecorded")
         #expect(unrecorded.allSatisfy { $0.metadata["error"]?.contains("outcome refused by the test") == true })
         #expect(rig.messages("deletion outbox round failed").isEmpty, "the rounds' reads worked")
         #expect(try await rig.jobStatus() == "pending")
 
         try await rig.database.write { try $0.run("DROP TRIGGER refuse_outcomes") }
-        // The pause under way is 1.6 s (3.2 s had a fourth round run), well inside 10 s.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await rig.jobStatus() != "done", ContinuousClock.now < deadline {
+        // The pause under way is at most 3.2 s (after a fourth round), well inside 30 s.
+        let done = ContinuousClock.now + .seconds(30)
+        while try await rig.jobStatus() != "done", ContinuousClock.now < done {
             try await Task.sleep(for: .milliseconds(50))
         }
         running.cancel()
