@@ -105,8 +105,8 @@ final class BenchServer {
     /// Bytes written so far to the block device that holds the database, whoever wrote them
     /// (sectors written, the seventh field of `/sys/dev/block/MAJOR:MINOR/stat`, in 512-byte
     /// units); nil where the file is on no block device (tmpfs) or sysfs cannot tell. Unlike
-    /// `write_bytes`, which counts pages as they are dirtied (a whole large folio when part of it
-    /// is), this is what reached the device.
+    /// `write_bytes`, which counts pages as they are dirtied (likely a whole large folio when part
+    /// of it is), this is what reached the device.
     var deviceBytesWritten: Int64? {
         var info = stat()
         guard stat(databasePath, &info) == 0 else { return nil }

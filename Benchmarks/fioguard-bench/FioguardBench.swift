@@ -168,7 +168,8 @@ struct FioguardBench: AsyncParsableCommand {
         // at the same connections and pipeline.
         if let disk = r.serverDiskBytesPerCall, disk > 0 { line += String(format: "  disk %.1f KB/call", disk / 1024) }
         // What reached the database's block device (from every process, so on a quiet machine
-        // only): `write_bytes` above counts a whole large folio when a commit dirties part of it.
+        // only): `write_bytes` above counts pages as they are dirtied, likely a whole large folio
+        // when a commit dirties part of it, and has read higher since round eight.
         if let device = r.deviceBytesPerCall, device > 0, r.serverDiskBytesPerCall ?? 0 > 0 {
             line += String(format: " (device %.1f)", device / 1024)
         }

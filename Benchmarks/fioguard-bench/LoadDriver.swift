@@ -44,6 +44,7 @@ struct LoadDriver {
         var clientCPUPerCall: Double? = nil
         /// Bytes the server wrote to storage per call over the measured seconds (set by the caller).
         var serverDiskBytesPerCall: Double? = nil
+        /// Bytes that reached the database's block device per call, every process's (set by the caller).
         var deviceBytesPerCall: Double? = nil
         /// Per role of the server's threads: CPU seconds per call (user + system, and system
         /// alone) and the share of the measured seconds the role was busy (set by the caller).
