@@ -154,9 +154,9 @@ public struct ConsentService: Sendable {
                 return .denied
             }
             let subjectID = try conn.upsertSubject(request.subject, pseudonym: subjectRef, now: at)
-            try conn.appendConsentEvent(
+            let grantEvent = try conn.appendConsentEvent(
                 subjectID: subjectID, consentID: consentID, kind: "granted", purposes: grant.purposes, at: at, details: grant.details)
-            try conn.setPersonalConsentData(consentID: consentID, subjectID: subjectID, data: grant.personal)
+            try conn.setPersonalConsentData(grantEvent: grantEvent, data: grant.personal)
             for purpose in request.purposes {
                 try conn.setActiveConsent(
                     subjectID: subjectID, purpose: purpose, consentID: consentID, grantedAt: at, expiresAt: expiresAt?.secondsSinceEpoch)

@@ -100,6 +100,93 @@ import Testing
         }
     }
 
+    /// v8 keys `consent_personal` by its grant event: every row is kept under the right event,
+    /// the table is its only B-tree, lookups and erasure go through `consent_events`' indexes, and
+    /// a row can only name an existing event.
+    @Test func v8KeysPersonalDataByGrantEvent() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/db.sqlite"
+            let old = try Self.open(path, steps: 7)
+            try await old.write { c in
+                let a = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
+                let b = try c.upsertSubject("bob", pseudonym: "sub_b", now: 1)
+                // Interleaved, so that the event ids and the consent ids do not sort alike.
+                for (s, id) in [(b, "cns_9"), (a, "cns_1"), (b, "cns_5"), (a, "cns_3")] {
+                    try c.appendConsentEvent(subjectID: s, consentID: id, kind: "granted", purposes: "[]", at: 1, details: "{}")
+                    try c.run("INSERT INTO consent_personal (consent_id, subject_id, data) VALUES (?, ?, ?)", [.text(id), .int(s), .text("{\"of\":\"\(id)\"}")])
+                }
+                try c.appendConsentEvent(subjectID: a, consentID: "cns_1", kind: "revoked", purposes: "[]", at: 2, details: "{}")
+            }
+            await old.close()
+
+            let db = try Self.open(path)
+            let (rows, objects) = try await db.read { c in
+                (try c.query("SELECT p.grant_event, e.consent_id, p.data FROM consent_personal p JOIN consent_events e ON e.id = p.grant_event ORDER BY 1")
+                    .map { "\($0.int(0)!) \($0.text(1)!) \($0.text(2)!)" },
+                 Set(try c.query("SELECT name FROM sqlite_master WHERE tbl_name = 'consent_personal'").compactMap { $0.text(0) }))
+            }
+            #expect(rows == ["1 cns_9 {\"of\":\"cns_9\"}", "2 cns_1 {\"of\":\"cns_1\"}", "3 cns_5 {\"of\":\"cns_5\"}", "4 cns_3 {\"of\":\"cns_3\"}"])
+            #expect(objects == ["consent_personal"], "no index beside the table")
+
+            let plans = try await db.read { c in
+                [Connection.personalConsentDataSQL, Connection.updatePersonalConsentDataSQL, Connection.erasePersonalConsentDataSQL].map { sql in
+                    (sql, (try? c.query("EXPLAIN QUERY PLAN " + sql, sql.contains("?2") ? [.text("{}"), .text("x")] : [.text("x")]))?
+                        .compactMap { $0.text(3) }.joined(separator: "; ") ?? "")
+                }
+            }
+            for (sql, plan) in plans {
+                #expect(!plan.isEmpty && !plan.contains("SCAN"), "\(sql): \(plan)")
+                #expect(plan.contains(sql.contains("subject_id") ? "consent_events_subject" : "consent_events_grant"), "\(sql): \(plan)")
+            }
+
+            try await db.write { c in
+                // The migration ran on the writer's connection: its temporary table is gone.
+                #expect(try c.queryOne("SELECT count(*) FROM sqlite_temp_master")?.int(0) == 0)
+                let a = try #require(try c.subjectID(named: "alice"))
+                #expect(try c.personalConsentData(consentID: "cns_3") == "{\"of\":\"cns_3\"}")
+                try c.updatePersonalConsentData(consentID: "cns_3", data: "{}")
+                #expect(try c.personalConsentData(consentID: "cns_3") == "{}")
+                let event = try c.appendConsentEvent(subjectID: a, consentID: "cns_7", kind: "granted", purposes: "[]", at: 3, details: "{}")
+                try c.setPersonalConsentData(grantEvent: event, data: "{\"new\":true}")
+                #expect(try c.personalConsentData(consentID: "cns_7") == "{\"new\":true}")
+                #expect(throws: StoreError.self, "no such grant event") { try c.setPersonalConsentData(grantEvent: 99, data: "{}") }
+                #expect(throws: StoreError.self, "one personal part per grant") { try c.setPersonalConsentData(grantEvent: event, data: "{}") }
+
+                try c.erasePersonalConsentData(subjectID: a)
+                let left = try c.query("SELECT e.consent_id FROM consent_personal p JOIN consent_events e ON e.id = p.grant_event ORDER BY 1").compactMap { $0.text(0) }
+                #expect(left == ["cns_5", "cns_9"], "bob's rows stay")
+                #expect(try c.personalConsentData(consentID: "cns_1") == nil)
+            }
+            await db.close()
+        }
+    }
+
+    /// A personal row without a grant event (none can be written, but a hand-edited file may have
+    /// one) stops the v8 migration: nothing is dropped, and the file stays at v7.
+    @Test func v8RefusesPersonalDataWithoutAGrant() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/db.sqlite"
+            let old = try Self.open(path, steps: 7)
+            try await old.write { c in
+                let a = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
+                try c.appendConsentEvent(subjectID: a, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")
+                try c.run("INSERT INTO consent_personal (consent_id, subject_id, data) VALUES ('cns_1', ?, '{}'), ('cns_2', ?, '{}')", [.int(a), .int(a)])
+            }
+            await old.close()
+
+            #expect {
+                try Self.open(path)
+            } throws: { error in
+                "\(error)".contains("every_consent_personal_row_has_a_grant_event")
+            }
+            let again = try Self.open(path, steps: 7)
+            #expect(again.schemaVersion == 7)
+            let kept = try await again.read { c in try c.query("SELECT consent_id FROM consent_personal ORDER BY 1").compactMap { $0.text(0) } }
+            #expect(kept == ["cns_1", "cns_2"])
+            await again.close()
+        }
+    }
+
     /// Audit entries written before v6 have no `subject_id`: after the migration they are still
     /// found by their subject's pseudonym, next to newer entries linked to the subject's row, and
     /// both lookups use an index (the query plan names both and does not scan the log).

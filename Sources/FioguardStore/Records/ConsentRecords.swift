@@ -27,12 +27,15 @@ public struct ExpiredConsentRow: Sendable {
 }
 
 extension Connection {
+    /// Appends to the history; returns the event's row id (a grant's personal part is keyed by it).
+    @discardableResult
     public func appendConsentEvent(
         subjectID: Int64, consentID: String, kind: String, purposes: String, at: Int64, details: String
-    ) throws(StoreError) {
+    ) throws(StoreError) -> Int64 {
         try run(
             "INSERT INTO consent_events (subject_id, consent_id, kind, purposes, at, details) VALUES (?, ?, ?, ?, ?, ?)",
             [.int(subjectID), .text(consentID), .text(kind), .text(purposes), .int(at), .text(details)])
+        return lastInsertRowID
     }
 
     public func consentEvents(subjectID: Int64) throws(StoreError) -> [ConsentEventRow] {
@@ -49,22 +52,34 @@ extension Connection {
         ).map { ConsentEventRow(id: $0.int(0)!, consentID: $0.text(1)!, kind: $0.text(2)!, purposes: $0.text(3)!, at: $0.int(4)!, details: $0.text(5)!) }
     }
 
-    public func setPersonalConsentData(consentID: String, subjectID: Int64, data: String) throws(StoreError) {
-        try run("INSERT INTO consent_personal (consent_id, subject_id, data) VALUES (?, ?, ?)", [.text(consentID), .int(subjectID), .text(data)])
+    /// Stores a grant's personal part under its grant event (the row id `appendConsentEvent`
+    /// returned for it).
+    public func setPersonalConsentData(grantEvent: Int64, data: String) throws(StoreError) {
+        try run("INSERT INTO consent_personal (grant_event, data) VALUES (?, ?)", [.int(grantEvent), .text(data)])
     }
 
     /// Replaces a consent's personal data (it stays erasable with the subject).
     public func updatePersonalConsentData(consentID: String, data: String) throws(StoreError) {
-        try run("UPDATE consent_personal SET data = ? WHERE consent_id = ?", [.text(data), .text(consentID)])
+        try run(Self.updatePersonalConsentDataSQL, [.text(data), .text(consentID)])
     }
 
     public func personalConsentData(consentID: String) throws(StoreError) -> String? {
-        try queryOne("SELECT data FROM consent_personal WHERE consent_id = ?", [.text(consentID)])?.text(0)
+        try queryOne(Self.personalConsentDataSQL, [.text(consentID)])?.text(0)
     }
 
+    /// Deletes the personal part of every grant of the subject (their events stay).
     public func erasePersonalConsentData(subjectID: Int64) throws(StoreError) {
-        try run("DELETE FROM consent_personal WHERE subject_id = ?", [.int(subjectID)])
+        try run(Self.erasePersonalConsentDataSQL, [.int(subjectID)])
     }
+
+    // A consent id reaches its personal part through `consent_events_grant`, a subject through
+    // `consent_events_subject` (Schema v8); SchemaTests checks both plans.
+    static let updatePersonalConsentDataSQL =
+        "UPDATE consent_personal SET data = ?1 WHERE grant_event = (SELECT id FROM consent_events WHERE consent_id = ?2 AND kind = 'granted')"
+    static let personalConsentDataSQL =
+        "SELECT p.data FROM consent_events e JOIN consent_personal p ON p.grant_event = e.id WHERE e.consent_id = ? AND e.kind = 'granted'"
+    static let erasePersonalConsentDataSQL =
+        "DELETE FROM consent_personal WHERE grant_event IN (SELECT id FROM consent_events WHERE subject_id = ?)"
 
     public func activeConsents(subjectID: Int64) throws(StoreError) -> [ConsentStateRow] {
         try query(

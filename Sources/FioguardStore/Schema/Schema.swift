@@ -9,6 +9,7 @@ public enum Schema {
         Migration(version: 5, name: "held_enrollments", sql: v5),
         Migration(version: 6, name: "audit_subject_id", sql: v6),
         Migration(version: 7, name: "check_without_in_lists", sql: v7),
+        Migration(version: 8, name: "consent_personal_by_grant_event", sql: v8),
     ]
 
     static let v1 = """
@@ -246,5 +247,32 @@ public enum Schema {
         DROP TABLE deletion_jobs;
         ALTER TABLE deletion_jobs_v7 RENAME TO deletion_jobs;
         CREATE INDEX deletion_jobs_due ON deletion_jobs(next_attempt_at) WHERE status = 'pending';
+        """
+
+    static let v8 = """
+        -- `consent_personal` was keyed by `consent_id`, a TEXT PRIMARY KEY and so a second B-tree
+        -- beside the table, and indexed by `subject_id` for erasure, a third. Each B-tree a
+        -- `consent.record` inserts into is at least one more page of WAL per commit, and of
+        -- checkpoint. Keyed by its grant event's row id, the table is the only B-tree: a consent id
+        -- finds its row through `consent_events_grant`, erasure finds a subject's rows through
+        -- `consent_events_subject`. A row whose consent has no grant event (none can be written)
+        -- stops the migration rather than being dropped.
+        CREATE TABLE consent_personal_v8 (
+            grant_event INTEGER PRIMARY KEY REFERENCES consent_events(id),
+            data        TEXT NOT NULL
+        ) STRICT;
+        CREATE TEMP TABLE consent_personal_v8_check (
+            orphans INTEGER CONSTRAINT every_consent_personal_row_has_a_grant_event CHECK (orphans = 0)
+        );
+        INSERT INTO temp.consent_personal_v8_check
+            SELECT count(*) FROM consent_personal p
+            WHERE NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.consent_id = p.consent_id AND e.kind = 'granted');
+        DROP TABLE temp.consent_personal_v8_check;
+        INSERT INTO consent_personal_v8 (grant_event, data)
+            SELECT e.id, p.data FROM consent_personal p
+            JOIN consent_events e ON e.consent_id = p.consent_id AND e.kind = 'granted'
+            ORDER BY e.id;
+        DROP TABLE consent_personal;
+        ALTER TABLE consent_personal_v8 RENAME TO consent_personal;
         """
 }
