@@ -1,4 +1,5 @@
 @testable import FioguardStore
+import Foundation
 import Testing
 
 /// The real schema: migrates from an empty file and from every earlier version, keeps data, and
@@ -102,7 +103,7 @@ import Testing
 
     /// v8 keys `consent_personal` by its grant event: every row is kept under the right event,
     /// the table is its only B-tree, lookups and erasure go through `consent_events`' indexes, and
-    /// a row can only name an existing event.
+    /// a row can only be stored under a grant event.
     @Test func v8KeysPersonalDataByGrantEvent() async throws {
         try await withTemporaryDirectory { dir in
             let path = dir + "/db.sqlite"
@@ -140,8 +141,6 @@ import Testing
             }
 
             try await db.write { c in
-                // The migration ran on the writer's connection: its temporary table is gone.
-                #expect(try c.queryOne("SELECT count(*) FROM sqlite_temp_master")?.int(0) == 0)
                 let a = try #require(try c.subjectID(named: "alice"))
                 #expect(try c.personalConsentData(consentID: "cns_3") == "{\"of\":\"cns_3\"}")
                 try c.updatePersonalConsentData(consentID: "cns_3", data: "{}")
@@ -150,6 +149,8 @@ import Testing
                 try c.setPersonalConsentData(grantEvent: event, data: "{\"new\":true}")
                 #expect(try c.personalConsentData(consentID: "cns_7") == "{\"new\":true}")
                 #expect(throws: StoreError.self, "no such grant event") { try c.setPersonalConsentData(grantEvent: 99, data: "{}") }
+                let revoke = try c.appendConsentEvent(subjectID: a, consentID: "cns_7", kind: "revoked", purposes: "[]", at: 4, details: "{}")
+                #expect(throws: StoreError.self, "a revocation has no personal part") { try c.setPersonalConsentData(grantEvent: revoke, data: "{}") }
                 #expect(throws: StoreError.self, "one personal part per grant") { try c.setPersonalConsentData(grantEvent: event, data: "{}") }
 
                 try c.erasePersonalConsentData(subjectID: a)
@@ -161,16 +162,27 @@ import Testing
         }
     }
 
-    /// A personal row without a grant event (none can be written, but a hand-edited file may have
-    /// one) stops the v8 migration: nothing is dropped, and the file stays at v7.
-    @Test func v8RefusesPersonalDataWithoutAGrant() async throws {
+    /// A personal row without a grant event of its consent and subject (none can be written, but a
+    /// hand-edited file may have one) stops the v8 migration: nothing is dropped, nothing would be
+    /// erased with the wrong subject, and the file stays at v7.
+    @Test(arguments: ["no event at all", "a revocation only", "another subject's grant"])
+    func v8RefusesPersonalDataWithoutItsGrant(_ orphan: String) async throws {
         try await withTemporaryDirectory { dir in
             let path = dir + "/db.sqlite"
             let old = try Self.open(path, steps: 7)
             try await old.write { c in
                 let a = try c.upsertSubject("alice", pseudonym: "sub_a", now: 1)
+                let b = try c.upsertSubject("bob", pseudonym: "sub_b", now: 1)
                 try c.appendConsentEvent(subjectID: a, consentID: "cns_1", kind: "granted", purposes: "[]", at: 1, details: "{}")
-                try c.run("INSERT INTO consent_personal (consent_id, subject_id, data) VALUES ('cns_1', ?, '{}'), ('cns_2', ?, '{}')", [.int(a), .int(a)])
+                try c.run("INSERT INTO consent_personal (consent_id, subject_id, data) VALUES ('cns_1', ?, '{}')", [.int(a)])
+                switch orphan {
+                case "no event at all": break
+                case "a revocation only":
+                    try c.appendConsentEvent(subjectID: a, consentID: "cns_2", kind: "revoked", purposes: "[]", at: 2, details: "{}")
+                default:
+                    try c.appendConsentEvent(subjectID: b, consentID: "cns_2", kind: "granted", purposes: "[]", at: 2, details: "{}")
+                }
+                try c.run("INSERT INTO consent_personal (consent_id, subject_id, data) VALUES ('cns_2', ?, '{}')", [.int(a)])
             }
             await old.close()
 
@@ -184,6 +196,40 @@ import Testing
             let kept = try await again.read { c in try c.query("SELECT consent_id FROM consent_personal ORDER BY 1").compactMap { $0.text(0) } }
             #expect(kept == ["cns_1", "cns_2"])
             await again.close()
+        }
+    }
+
+    /// v8 leaves no copy of the old table's personal values in the file: after the subject's
+    /// erasure and a checkpoint, its values are in neither the database file nor the WAL (the
+    /// other subject's are, which shows the search works).
+    @Test func v8LeavesNoCopyOfErasedValues() async throws {
+        try await withTemporaryDirectory { dir in
+            let path = dir + "/db.sqlite"
+            let old = try Self.open(path, steps: 7)
+            try await old.write { c in
+                for (name, id) in [("alice", "cns_1"), ("bob", "cns_2")] {
+                    let s = try c.upsertSubject(name, pseudonym: "sub_" + name, now: 1)
+                    try c.appendConsentEvent(subjectID: s, consentID: id, kind: "granted", purposes: "[]", at: 1, details: "{}")
+                    try c.run(
+                        "INSERT INTO consent_personal (consent_id, subject_id, data) VALUES (?, ?, ?)",
+                        [.text(id), .int(s), .text("{\"guardian\":\"guardian-of-\(name)-5521\"}")])
+                }
+            }
+            try await old.checkpoint()
+            await old.close()
+
+            let db = try Self.open(path)
+            try await db.write { c in try c.erasePersonalConsentData(subjectID: try #require(try c.subjectID(named: "alice"))) }
+            try await db.checkpoint()
+            await db.close()
+            var bytes: [UInt8] = []
+            for file in [path, path + "-wal"] { bytes += FileManager.default.contents(atPath: file).map(Array.init) ?? [] }
+            func holds(_ text: String) -> Bool {
+                let needle = Array(text.utf8)
+                return bytes.count >= needle.count && (0...(bytes.count - needle.count)).contains { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }
+            }
+            #expect(holds("guardian-of-bob-5521"))
+            #expect(!holds("guardian-of-alice-5521"))
         }
     }
 

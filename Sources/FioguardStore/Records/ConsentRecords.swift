@@ -53,9 +53,13 @@ extension Connection {
     }
 
     /// Stores a grant's personal part under its grant event (the row id `appendConsentEvent`
-    /// returned for it).
+    /// returned for it). The schema has no foreign key for it (see Schema v8): an id that is not
+    /// a grant event's is refused here, since lookups and erasure would never find its row.
     public func setPersonalConsentData(grantEvent: Int64, data: String) throws(StoreError) {
-        try run("INSERT INTO consent_personal (grant_event, data) VALUES (?, ?)", [.int(grantEvent), .text(data)])
+        let inserted = try run(
+            "INSERT INTO consent_personal (grant_event, data) SELECT id, ? FROM consent_events WHERE id = ? AND kind = 'granted'",
+            [.text(data), .int(grantEvent)])
+        guard inserted == 1 else { throw .misuse("consent event \(grantEvent) is not a grant: its personal part has nowhere to go") }
     }
 
     /// Replaces a consent's personal data (it stays erasable with the subject).

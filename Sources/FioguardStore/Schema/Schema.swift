@@ -255,10 +255,16 @@ public enum Schema {
         -- `consent.record` inserts into is at least one more page of WAL per commit, and of
         -- checkpoint. Keyed by its grant event's row id, the table is the only B-tree: a consent id
         -- finds its row through `consent_events_grant`, erasure finds a subject's rows through
-        -- `consent_events_subject`. A row whose consent has no grant event (none can be written)
-        -- stops the migration rather than being dropped.
+        -- `consent_events_subject`. `grant_event` has no REFERENCES clause: it would make
+        -- `consent_events` a parent table, which a later migration could not rebuild (migrations
+        -- run with foreign keys on); `setPersonalConsentData` inserts only under a grant event.
+        -- A row without a grant event of its consent and subject (none can be written, but a
+        -- hand-edited file may hold one) stops the migration rather than being dropped or erased
+        -- with the wrong subject. The old rows are deleted before the table is dropped: with
+        -- `secure_delete` a DROP first saves each page it zeroes in a statement journal, which can
+        -- spill to a temporary file that erasure would never reach.
         CREATE TABLE consent_personal_v8 (
-            grant_event INTEGER PRIMARY KEY REFERENCES consent_events(id),
+            grant_event INTEGER PRIMARY KEY,
             data        TEXT NOT NULL
         ) STRICT;
         CREATE TEMP TABLE consent_personal_v8_check (
@@ -266,12 +272,15 @@ public enum Schema {
         );
         INSERT INTO temp.consent_personal_v8_check
             SELECT count(*) FROM consent_personal p
-            WHERE NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.consent_id = p.consent_id AND e.kind = 'granted');
+            WHERE NOT EXISTS (
+                SELECT 1 FROM consent_events e
+                WHERE e.consent_id = p.consent_id AND e.kind = 'granted' AND e.subject_id = p.subject_id);
         DROP TABLE temp.consent_personal_v8_check;
         INSERT INTO consent_personal_v8 (grant_event, data)
             SELECT e.id, p.data FROM consent_personal p
             JOIN consent_events e ON e.consent_id = p.consent_id AND e.kind = 'granted'
             ORDER BY e.id;
+        DELETE FROM consent_personal;
         DROP TABLE consent_personal;
         ALTER TABLE consent_personal_v8 RENAME TO consent_personal;
         """
