@@ -14,7 +14,7 @@ struct PolicyReloadService: Service {
             do {
                 _ = try await reloader.reload(caller: .system)
             } catch {
-                // Already logged by the reloader; keep serving with the old policy.
+                // Already logged by the reloader; keep serving.
             }
         }
     }
@@ -34,6 +34,11 @@ struct PolicyReloader: Sendable {
         } catch let e as PolicyLoadError {
             logger.error("policy reload refused; previous policy stays in force", metadata: ["error": "\(e.message)"])
             throw e.rpcError
+        } catch {
+            // The store's: recording the activation failed (the old policy stays in force), or
+            // the retention dates' recompute after it did (the next start finishes it).
+            logger.error("policy reload failed", metadata: ["error": "\(error)", "policyVersion": "\(service.versionInForce)"])
+            throw error
         }
     }
 }

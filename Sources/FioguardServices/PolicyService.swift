@@ -7,8 +7,8 @@ public struct PolicyService: Sendable {
 
     public init(_ env: ServiceEnvironment) { self.env = env }
 
-    /// Loads a policy with `load` (which validates it, or throws to keep the old one), swaps it
-    /// in, audits the change, and recomputes every active Facial ID's retention date under it.
+    /// Loads a policy with `load` (which validates it, or throws to keep the old one), audits the
+    /// change, swaps it in, and recomputes every active Facial ID's retention date under it.
     /// Nothing changes when the version is the one in force.
     ///
     /// One activation at a time, loading included: two reloads close together (SIGHUP and
@@ -27,14 +27,17 @@ public struct PolicyService: Sendable {
     private func activate(_ policy: Policy, source: String, caller: Caller) async throws -> Bool {
         let old = env.policy.current
         guard old.version != policy.version else { return false }
-        env.policy.replace(with: policy)
         let now = env.now()
+        // Recorded, then swapped in: no policy decides anything before its activation is in the
+        // audit trail. If the write fails (a full disk, a store stopped after a disk error), the
+        // old policy stays in force and the caller gets the error.
         try await env.database.write { conn in
             try conn.setMeta("policy_version", Array(policy.version.utf8))
             try AuditTrail.append(
                 conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
                 details: ["policyVersion": .string(policy.version), "previousVersion": .string(old.version), "source": .string(source)])
         }
+        env.policy.replace(with: policy)
         let count = try await recompute(policy)
         env.logger.info("policy activated", metadata: ["policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)"])
         return true
@@ -78,6 +81,9 @@ public struct PolicyService: Sendable {
         try await env.database.write { conn in try conn.setMeta("retention_policy_version", Array(policy.version.utf8)) }
         return count
     }
+
+    /// The version of the policy in force.
+    public var versionInForce: String { env.policy.current.version }
 
     public func disclosure(country: String?, region: String?, locale: String?) -> JSON {
         let j = country.map { Jurisdiction(country: $0, region: region) }

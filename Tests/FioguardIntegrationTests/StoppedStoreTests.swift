@@ -2,8 +2,11 @@ import FioguardJSON
 import FioguardMethods
 import FioguardPolicy
 import FioguardRPC
+@testable import FioguardServer
+import FioguardServices
 @testable import FioguardStore
 import FioguardTesting
+import Foundation
 import Testing
 
 /// What callers see while the store refuses every call (checkpoints stopped after a disk error,
@@ -61,6 +64,29 @@ import Testing
         // Methods that need no store still answer, so a health probe can tell the daemon is up.
         let ping = await Self.call(dispatcher, "system.ping", "{}")
         #expect(ping?["result"] != nil, "\(String(describing: ping))")
+        await database.close()
+    }
+
+    /// A policy takes effect only once its activation is recorded: while the store refuses
+    /// calls, a reload (SIGHUP's and `policy.reload`'s path) fails, says so in the log, and the
+    /// policy in force stays.
+    @Test func aPolicyThatCannotBeRecordedDoesNotTakeEffect() async throws {
+        let dir = try TemporaryDirectory(prefix: "fgstopped")
+        defer { dir.remove() }
+        let first = try Policy.load(bytes: Array(FIO.policy().utf8))
+        let secondText = FIO.policy(ticketTTL: "PT5M")
+        let second = try Policy.load(bytes: Array(secondText.utf8))
+        #expect(first.version != second.version)
+        try secondText.write(toFile: dir.file("policy.json"), atomically: true, encoding: .utf8)
+        let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"), policy: first)
+        let records = LogRecords()
+        let reloader = PolicyReloader(source: PolicySource(path: dir.file("policy.json")), service: PolicyService(env), logger: records.logger())
+
+        database.stopCheckpoints()
+        await #expect(throws: (any Error).self) { try await reloader.reload(caller: .system) }
+        #expect(env.policy.current.version == first.version)
+        let failed = records.all.filter { $0.message == "policy reload failed" }
+        #expect(failed.count == 1 && failed.first?.metadata["policyVersion"] == first.version, "\(records.all.map(\.message))")
         await database.close()
     }
 }
