@@ -25,16 +25,18 @@ public struct WebhookService: Sendable {
     }
 
     /// Looks for the token in `WWW-Authenticate` (FACEIO's header) or `Authorization`, with or
-    /// without a `Bearer ` prefix; header names are case-insensitive.
+    /// without a `Bearer` scheme; header names and the scheme are case-insensitive. As in HTTP's
+    /// credentials (`auth-scheme 1*SP token68`), any number of spaces may follow the scheme, and
+    /// blanks around the value are not part of it.
     public func authenticate(headers: [(String, String)]) throws {
         guard let token, !token.isEmpty else {
             throw ServiceError(.forbidden, "no webhook token is configured (--faceio-webhook-token-file); refusing unauthenticated webhooks")
         }
         let presented = headers.first { ["www-authenticate", "authorization"].contains($0.0.lowercased()) }.map { h -> String in
-            var v = Substring(h.1)
-            while v.first == " " { v.removeFirst() }
-            if v.lowercased().hasPrefix("bearer ") { v = v.dropFirst(7) }
-            while v.last == " " { v.removeLast() }
+            let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+            var v = Substring(h.1).drop(while: blank)
+            if let end = v.firstIndex(where: blank), v[..<end].lowercased() == "bearer" { v = v[end...].drop(while: blank) }
+            while let last = v.last, blank(last) { v.removeLast() }
             return String(v)
         }
         guard let presented, Self.constantTimeEqual(presented, token) else {

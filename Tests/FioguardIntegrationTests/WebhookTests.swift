@@ -36,6 +36,8 @@ struct WebhookTests {
                 [("www-authenticate", "Bearer \(FIO.webhookToken)")],
                 [("Authorization", "Bearer \(FIO.webhookToken)")],
                 [("WWW-Authenticate", FIO.webhookToken)],
+                [("Authorization", "bearer   \(FIO.webhookToken) ")],
+                [("WWW-Authenticate", "\tBearer\t\(FIO.webhookToken)")],
             ]
             for (i, headers) in accepted.enumerated() {
                 let r = try await client.call(
