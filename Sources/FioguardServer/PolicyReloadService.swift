@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Reloads the policy on SIGHUP: validate, then swap; a bad file keeps the old policy running.
+/// Reloads the policy on SIGHUP: validate, record, then swap; a bad file, or an activation that
+/// cannot be recorded, keeps the old policy running.
 struct PolicyReloadService: Service {
     let reloader: PolicyReloader
     let logger: Logger
@@ -34,10 +35,18 @@ struct PolicyReloader: Sendable {
         } catch let e as PolicyLoadError {
             logger.error("policy reload refused; previous policy stays in force", metadata: ["error": "\(e.message)"])
             throw e.rpcError
+        } catch PolicyActivationError.notRecorded(let inForce, let underlying) {
+            logger.error(
+                "policy reload failed: its activation could not be recorded; previous policy stays in force",
+                metadata: ["error": "\(underlying)", "policyVersion": "\(inForce)"])
+            throw underlying
+        } catch PolicyActivationError.recomputeIncomplete(let inForce, let underlying) {
+            logger.error(
+                "policy activated, but not every retention date is recomputed; a reload of it or the next start finishes them",
+                metadata: ["error": "\(underlying)", "policyVersion": "\(inForce)"])
+            throw underlying
         } catch {
-            // The store's: recording the activation failed (the old policy stays in force), or
-            // the retention dates' recompute after it did (the next start finishes it).
-            logger.error("policy reload failed", metadata: ["error": "\(error)", "policyVersion": "\(service.versionInForce)"])
+            logger.error("policy reload failed", metadata: ["error": "\(error)"])
             throw error
         }
     }

@@ -26,21 +26,45 @@ public struct PolicyService: Sendable {
 
     private func activate(_ policy: Policy, source: String, caller: Caller) async throws -> Bool {
         let old = env.policy.current
-        guard old.version != policy.version else { return false }
+        guard old.version != policy.version else {
+            // The policy in force again: finish a recompute an earlier activation left undone.
+            let applied = try await env.database.read { conn in try conn.meta("retention_policy_version") }
+            if applied != Array(policy.version.utf8) {
+                let count = try await recomputeAfterActivation(policy)
+                env.logger.notice("retention dates recomputed: an earlier activation of this policy did not finish", metadata: [
+                    "policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)",
+                ])
+            }
+            return false
+        }
         let now = env.now()
         // Recorded, then swapped in: no policy decides anything before its activation is in the
         // audit trail. If the write fails (a full disk, a store stopped after a disk error), the
-        // old policy stays in force and the caller gets the error.
-        try await env.database.write { conn in
-            try conn.setMeta("policy_version", Array(policy.version.utf8))
-            try AuditTrail.append(
-                conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
-                details: ["policyVersion": .string(policy.version), "previousVersion": .string(old.version), "source": .string(source)])
+        // old policy stays in force. Requests that read the policy between the commit and the
+        // swap still run under the old one, as requests already under way do.
+        do {
+            try await env.database.write { conn in
+                try conn.setMeta("policy_version", Array(policy.version.utf8))
+                try AuditTrail.append(
+                    conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
+                    details: ["policyVersion": .string(policy.version), "previousVersion": .string(old.version), "source": .string(source)])
+            }
+        } catch {
+            throw PolicyActivationError.notRecorded(inForce: old.version, underlying: error)
         }
         env.policy.replace(with: policy)
-        let count = try await recompute(policy)
+        let count = try await recomputeAfterActivation(policy)
         env.logger.info("policy activated", metadata: ["policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)"])
         return true
+    }
+
+    /// `recompute` for a policy already in force and recorded.
+    private func recomputeAfterActivation(_ policy: Policy) async throws -> Int {
+        do {
+            return try await recompute(policy)
+        } catch {
+            throw PolicyActivationError.recomputeIncomplete(inForce: policy.version, underlying: error)
+        }
     }
 
     /// Records the policy in force at start-up, and finishes the retention dates under it unless
@@ -82,11 +106,24 @@ public struct PolicyService: Sendable {
         return count
     }
 
-    /// The version of the policy in force.
-    public var versionInForce: String { env.policy.current.version }
-
     public func disclosure(country: String?, region: String?, locale: String?) -> JSON {
         let j = country.map { Jurisdiction(country: $0, region: region) }
         return PolicyEngine.disclosure(jurisdiction: j, locale: locale, policy: env.policy.current, at: env.now())
+    }
+}
+
+/// Why an activation that loaded its policy did not finish (the store's error is `underlying`).
+public enum PolicyActivationError: Error, CustomStringConvertible {
+    /// Its activation could not be recorded: the policy `inForce` (the previous one) stays.
+    case notRecorded(inForce: String, underlying: any Error)
+    /// Activated and recorded (`inForce`), but not every retention date is recomputed under it
+    /// yet: a reload of the same policy, or the next start, finishes them.
+    case recomputeIncomplete(inForce: String, underlying: any Error)
+
+    public var description: String {
+        switch self {
+        case .notRecorded(let v, let e): "activation not recorded, \(v) stays in force: \(e)"
+        case .recomputeIncomplete(let v, let e): "\(v) in force, retention dates not all recomputed: \(e)"
+        }
     }
 }

@@ -69,24 +69,73 @@ import Testing
 
     /// A policy takes effect only once its activation is recorded: while the store refuses
     /// calls, a reload (SIGHUP's and `policy.reload`'s path) fails, says so in the log, and the
-    /// policy in force stays.
+    /// policy in force stays; the file holds no trace of the new one.
     @Test func aPolicyThatCannotBeRecordedDoesNotTakeEffect() async throws {
         let dir = try TemporaryDirectory(prefix: "fgstopped")
         defer { dir.remove() }
-        let first = try Policy.load(bytes: Array(FIO.policy().utf8))
-        let secondText = FIO.policy(ticketTTL: "PT5M")
-        let second = try Policy.load(bytes: Array(secondText.utf8))
-        #expect(first.version != second.version)
-        try secondText.write(toFile: dir.file("policy.json"), atomically: true, encoding: .utf8)
+        let (first, second) = try Self.twoPolicies(writingTheSecondTo: dir.file("policy.json"))
         let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"), policy: first)
         let records = LogRecords()
         let reloader = PolicyReloader(source: PolicySource(path: dir.file("policy.json")), service: PolicyService(env), logger: records.logger())
 
         database.stopCheckpoints()
-        await #expect(throws: (any Error).self) { try await reloader.reload(caller: .system) }
+        await #expect(throws: StoreError.self) { try await reloader.reload(caller: .system) }
         #expect(env.policy.current.version == first.version)
-        let failed = records.all.filter { $0.message == "policy reload failed" }
-        #expect(failed.count == 1 && failed.first?.metadata["policyVersion"] == first.version, "\(records.all.map(\.message))")
+        let failed = records.all.filter { $0.message.hasPrefix("policy reload failed: its activation could not be recorded") }
+        #expect(failed.count == 1, "\(records.all.map(\.message))")
+        #expect(failed.first?.metadata["policyVersion"] == first.version)
+        #expect(failed.first?.metadata["error"]?.contains("refuses every call") == true, "\(failed.map(\.metadata))")
         await database.close()
+
+        let reopened = try Database(configuration: DatabaseConfiguration(path: dir.file("db.sqlite")), migrations: Schema.migrations, logger: records.logger())
+        let (activations, recorded) = try await reopened.read { c in
+            (try c.queryOne("SELECT count(*) FROM audit_log WHERE action = 'policy.activated'")?.int(0), try c.meta("policy_version"))
+        }
+        #expect(activations == 0)
+        #expect(recorded != Array(second.version.utf8))
+        await reopened.close()
+    }
+
+    /// A reload whose activation is recorded but whose retention recompute fails (here a trigger
+    /// refuses every change to `facial_ids`) leaves the new policy in force, says that in the log,
+    /// and a reload of the same file finishes the recompute.
+    @Test func aReloadOfThePolicyInForceFinishesAnUnfinishedRecompute() async throws {
+        let dir = try TemporaryDirectory(prefix: "fgrecompute")
+        defer { dir.remove() }
+        let (first, second) = try Self.twoPolicies(writingTheSecondTo: dir.file("policy.json"))
+        let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"), policy: first)
+        let records = LogRecords()
+        let reloader = PolicyReloader(source: PolicySource(path: dir.file("policy.json")), service: PolicyService(env), logger: records.logger())
+        try await database.write { c in
+            let s = try c.upsertSubject("ann", pseudonym: "sub_ann", now: 1)
+            try c.run(
+                "INSERT INTO facial_ids (facial_id, fid_hash, subject_id, status, enrolled_at, retain_until, retain_rule, country) VALUES ('f', 'h', ?, 'active', 1, 2, 'r', 'DE')",
+                [.int(s)])
+            try c.run("CREATE TRIGGER refuse_retention BEFORE UPDATE ON facial_ids BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        let applied = { try await database.read { c in try c.meta("retention_policy_version").map { String(decoding: $0, as: UTF8.self) } } }
+
+        await #expect(throws: StoreError.self) { try await reloader.reload(caller: .system) }
+        #expect(env.policy.current.version == second.version, "recorded, so in force")
+        let incomplete = records.all.filter { $0.message.hasPrefix("policy activated, but not every retention date is recomputed") }
+        #expect(incomplete.count == 1 && incomplete.first?.metadata["policyVersion"] == second.version, "\(records.all.map(\.message))")
+        #expect(try await applied() != second.version)
+
+        try await database.write { try $0.run("DROP TRIGGER refuse_retention") }
+        #expect(try await reloader.reload(caller: .system) == second.version)
+        #expect(try await applied() == second.version)
+        let finished = try await database.read { c in try c.queryOne("SELECT retain_until FROM facial_ids")?.int(0) }
+        #expect(finished != 2, "the Facial ID's date is the new policy's")
+        await database.close()
+    }
+
+    /// Two policies that differ (in the ticket's lifetime); the second is also written to `path`.
+    static func twoPolicies(writingTheSecondTo path: String) throws -> (Policy, Policy) {
+        let first = try Policy.load(bytes: Array(FIO.policy().utf8))
+        let secondText = FIO.policy(ticketTTL: "PT5M")
+        let second = try Policy.load(bytes: Array(secondText.utf8))
+        try #require(first.version != second.version)
+        try secondText.write(toFile: path, atomically: true, encoding: .utf8)
+        return (first, second)
     }
 }
