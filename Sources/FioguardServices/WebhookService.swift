@@ -26,8 +26,8 @@ public struct WebhookService: Sendable {
 
     /// Looks for the token in `WWW-Authenticate` (FACEIO's header) or `Authorization`, with or
     /// without a `Bearer` scheme; header names and the scheme are case-insensitive. As in HTTP's
-    /// credentials (`auth-scheme 1*SP token68`), any number of spaces may follow the scheme, and
-    /// blanks around the value are not part of it.
+    /// credentials (`auth-scheme 1*SP token68`) any number of spaces may follow the scheme (tabs
+    /// too, a little beyond the grammar), and blanks around the value are not part of it.
     public func authenticate(headers: [(String, String)]) throws {
         guard let token, !token.isEmpty else {
             throw ServiceError(.forbidden, "no webhook token is configured (--faceio-webhook-token-file); refusing unauthenticated webhooks")

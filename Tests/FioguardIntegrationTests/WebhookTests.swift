@@ -22,6 +22,11 @@ struct WebhookTests {
                 [("WWW-Authenticate", "Bearer \(String(FIO.webhookToken.dropLast()))")],
                 [("WWW-Authenticate", "Bearer ")],
                 [("WWW-Authenticate", "")],
+                [("WWW-Authenticate", "Bearer\t")],
+                [("WWW-Authenticate", "Bearer\(FIO.webhookToken)")],
+                [("WWW-Authenticate", "bearerX \(FIO.webhookToken)")],
+                [("WWW-Authenticate", "Bearer Bearer \(FIO.webhookToken)")],
+                [("WWW-Authenticate", "Bearer\u{00A0}\(FIO.webhookToken)")],
                 [("Authorization", "Basic \(FIO.webhookToken.uppercased())")],
                 [("X-Webhook-Token", FIO.webhookToken)],
             ]
