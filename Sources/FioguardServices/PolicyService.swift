@@ -1,5 +1,6 @@
 public import FioguardJSON
 public import FioguardPolicy
+import FioguardStore
 
 /// Activating a policy (start-up, SIGHUP, `policy.reload`) and disclosing it.
 public struct PolicyService: Sendable {
@@ -27,8 +28,11 @@ public struct PolicyService: Sendable {
     private func activate(_ policy: Policy, source: String, caller: Caller) async throws -> Bool {
         let old = env.policy.current
         guard old.version != policy.version else {
-            // The policy in force again: finish a recompute an earlier activation left undone.
-            let applied = try await env.database.read { conn in try conn.meta("retention_policy_version") }
+            // The policy in force again: finish a recompute an earlier activation left undone
+            // (databases from before the marker: their dates follow `policy_version`, as at start).
+            let applied = try await env.database.read { conn in
+                try conn.meta("retention_policy_version") ?? conn.meta("policy_version")
+            }
             if applied != Array(policy.version.utf8) {
                 let count = try await recomputeAfterActivation(policy)
                 env.logger.notice("retention dates recomputed: an earlier activation of this policy did not finish", metadata: [
@@ -44,6 +48,7 @@ public struct PolicyService: Sendable {
         // swap still run under the old one, as requests already under way do.
         do {
             try await env.database.write { conn in
+                try Self.keepRetentionMarker(conn)
                 try conn.setMeta("policy_version", Array(policy.version.utf8))
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
@@ -83,6 +88,7 @@ public struct PolicyService: Sendable {
         }
         if previous != policy.version {
             try await env.database.write { conn in
+                try Self.keepRetentionMarker(conn)
                 try conn.setMeta("policy_version", Array(policy.version.utf8))
                 try AuditTrail.append(
                     conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: .system,
@@ -96,6 +102,15 @@ public struct PolicyService: Sendable {
                     "policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)",
                 ])
             }
+        }
+    }
+
+    /// Before `policy_version` moves on, a database from before `retention_policy_version` gets
+    /// the marker: its dates follow the version recorded so far. Without it, a recompute that
+    /// failed after the activation would look finished (the fallback reads `policy_version`).
+    private static func keepRetentionMarker(_ conn: Connection) throws {
+        if try conn.meta("retention_policy_version") == nil, let current = try conn.meta("policy_version") {
+            try conn.setMeta("retention_policy_version", current)
         }
     }
 

@@ -98,14 +98,18 @@ import Testing
 
     /// A reload whose activation is recorded but whose retention recompute fails (here a trigger
     /// refuses every change to `facial_ids`) leaves the new policy in force, says that in the log,
-    /// and a reload of the same file finishes the recompute.
-    @Test func aReloadOfThePolicyInForceFinishesAnUnfinishedRecompute() async throws {
+    /// and a reload of the same file finishes the recompute; also in a database from before the
+    /// `retention_policy_version` marker.
+    @Test(arguments: [true, false])
+    func aReloadOfThePolicyInForceFinishesAnUnfinishedRecompute(markerBefore: Bool) async throws {
         let dir = try TemporaryDirectory(prefix: "fgrecompute")
         defer { dir.remove() }
         let (first, second) = try Self.twoPolicies(writingTheSecondTo: dir.file("policy.json"))
         let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"), policy: first)
         let records = LogRecords()
         let reloader = PolicyReloader(source: PolicySource(path: dir.file("policy.json")), service: PolicyService(env), logger: records.logger())
+        try await PolicyService(env).recordStartup(source: "test")  // as the daemon's start does
+        if !markerBefore { try await database.write { try $0.run("DELETE FROM meta WHERE key = 'retention_policy_version'") } }
         try await database.write { c in
             let s = try c.upsertSubject("ann", pseudonym: "sub_ann", now: 1)
             try c.run(
