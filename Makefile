@@ -14,7 +14,7 @@ PYTHON     ?= python3
 EXAMPLES_VENV := examples/python/.venv
 EXAMPLES_REQS := examples/python/requirements.txt examples/python/requirements-test.txt
 
-.PHONY: deps deps-examples build run test test-swift test-asan test-examples bench callgrind demo clean
+.PHONY: deps deps-examples build run test test-swift test-asan test-examples bench bench-table callgrind demo clean
 
 deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -75,6 +75,11 @@ bench: deps
 	$(SWIFT) build -c release --product fioguard
 	$(SWIFT) build -c release --product fioguard-bench
 	$(BUILD_DIR)/release/fioguard-bench $(ARGS)
+
+# The README's whole table (three runs of every workload, record at 24x1 and 16x1, the open loop)
+# with a summary of ranges and targets; about 10 minutes. ARGS="--runs 5 --no-open-loop" etc.
+bench-table: deps
+	SWIFT=$(SWIFT) BUILD_DIR=$(BUILD_DIR) Benchmarks/table.sh $(ARGS)
 
 # Instructions per call under callgrind: repeatable where throughput is not (README "Performance").
 callgrind: deps
