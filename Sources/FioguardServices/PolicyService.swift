@@ -28,32 +28,18 @@ public struct PolicyService: Sendable {
     private func activate(_ policy: Policy, source: String, caller: Caller) async throws -> Bool {
         let old = env.policy.current
         guard old.version != policy.version else {
-            // The policy in force again: finish a recompute an earlier activation left undone
-            // (databases from before the marker: their dates follow `policy_version`, as at start).
-            let applied = try await env.database.read { conn in
-                try conn.meta("retention_policy_version") ?? conn.meta("policy_version")
-            }
-            if applied != Array(policy.version.utf8) {
-                let count = try await recomputeAfterActivation(policy)
-                env.logger.notice("retention dates recomputed: an earlier activation of this policy did not finish", metadata: [
-                    "policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)",
-                ])
+            // The policy in force again: finish a recompute an earlier activation left undone.
+            if try await env.database.read(Self.datesVersion) != policy.version {
+                logFinishedRecompute(policy, count: try await recomputeAfterActivation(policy))
             }
             return false
         }
-        let now = env.now()
         // Recorded, then swapped in: no policy decides anything before its activation is in the
         // audit trail. If the write fails (a full disk, a store stopped after a disk error), the
         // old policy stays in force. Requests that read the policy between the commit and the
         // swap still run under the old one, as requests already under way do.
         do {
-            try await env.database.write { conn in
-                try Self.keepRetentionMarker(conn)
-                try conn.setMeta("policy_version", Array(policy.version.utf8))
-                try AuditTrail.append(
-                    conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
-                    details: ["policyVersion": .string(policy.version), "previousVersion": .string(old.version), "source": .string(source)])
-            }
+            try await recordActivation(of: policy, previous: old.version, source: source, caller: caller)
         } catch {
             throw PolicyActivationError.notRecorded(inForce: old.version, underlying: error)
         }
@@ -79,39 +65,45 @@ public struct PolicyService: Sendable {
     /// the Facial IDs on the old dates for good.
     public func recordStartup(source: String) async throws {
         let policy = env.policy.current
-        let now = env.now()
         let (previous, applied) = try await env.database.read { conn in
-            let text = { (key: String) in try conn.meta(key).map { String(decoding: $0, as: UTF8.self) } }
-            // Databases from before the marker: their dates were computed under policy_version.
-            let previous = try text("policy_version")
-            return (previous, try text("retention_policy_version") ?? previous)
+            (try conn.meta("policy_version").map { String(decoding: $0, as: UTF8.self) }, try Self.datesVersion(conn))
         }
         if previous != policy.version {
-            try await env.database.write { conn in
-                try Self.keepRetentionMarker(conn)
-                try conn.setMeta("policy_version", Array(policy.version.utf8))
-                try AuditTrail.append(
-                    conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: .system,
-                    details: ["policyVersion": .string(policy.version), "previousVersion": .string(previous), "source": .string(source)])
-            }
+            try await recordActivation(of: policy, previous: previous, source: source, caller: .system)
         }
         if applied != policy.version {
             let count = try await recompute(policy)
-            if previous == policy.version {
-                env.logger.notice("retention dates recomputed: an earlier activation of this policy did not finish", metadata: [
-                    "policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)",
-                ])
-            }
+            if previous == policy.version { logFinishedRecompute(policy, count: count) }
         }
     }
 
-    /// Before `policy_version` moves on, a database from before `retention_policy_version` gets
-    /// the marker: its dates follow the version recorded so far. Without it, a recompute that
-    /// failed after the activation would look finished (the fallback reads `policy_version`).
-    private static func keepRetentionMarker(_ conn: Connection) throws {
-        if try conn.meta("retention_policy_version") == nil, let current = try conn.meta("policy_version") {
-            try conn.setMeta("retention_policy_version", current)
+    /// Writes an activation: `policy_version` and the `policy.activated` audit entry. A database
+    /// from before `retention_policy_version` first gets the marker (its dates follow the version
+    /// recorded so far): without it, a recompute that failed after this activation would look
+    /// finished, `datesVersion` falling back to the new `policy_version`.
+    private func recordActivation(of policy: Policy, previous: String?, source: String, caller: Caller) async throws {
+        let now = env.now()
+        try await env.database.write { conn in
+            if try conn.meta("retention_policy_version") == nil, let current = try conn.meta("policy_version") {
+                try conn.setMeta("retention_policy_version", current)
+            }
+            try conn.setMeta("policy_version", Array(policy.version.utf8))
+            try AuditTrail.append(
+                conn, at: now.secondsSinceEpoch, action: "policy.activated", subjectRef: nil, caller: caller,
+                details: ["policyVersion": .string(policy.version), "previousVersion": .string(previous), "source": .string(source)])
         }
+    }
+
+    /// The policy version the retention dates were computed under. Databases from before the
+    /// marker computed them under `policy_version`.
+    private static func datesVersion(_ conn: Connection) throws -> String? {
+        try (conn.meta("retention_policy_version") ?? conn.meta("policy_version")).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private func logFinishedRecompute(_ policy: Policy, count: Int) {
+        env.logger.notice("retention dates recomputed: an earlier activation of this policy did not finish", metadata: [
+            "policyVersion": "\(policy.version)", "retentionRecomputed": "\(count)",
+        ])
     }
 
     /// Every active Facial ID's retention date under `policy`, then the marker that says so.

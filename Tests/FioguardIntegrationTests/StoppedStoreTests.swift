@@ -71,12 +71,9 @@ import Testing
     /// calls, a reload (SIGHUP's and `policy.reload`'s path) fails, says so in the log, and the
     /// policy in force stays; the file holds no trace of the new one.
     @Test func aPolicyThatCannotBeRecordedDoesNotTakeEffect() async throws {
-        let dir = try TemporaryDirectory(prefix: "fgstopped")
-        defer { dir.remove() }
-        let (first, second) = try Self.twoPolicies(writingTheSecondTo: dir.file("policy.json"))
-        let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"), policy: first)
-        let records = LogRecords()
-        let reloader = PolicyReloader(source: PolicySource(path: dir.file("policy.json")), service: PolicyService(env), logger: records.logger())
+        let rig = try await ReloadRig()
+        defer { rig.dir.remove() }
+        let (first, second, database, env, records, reloader) = (rig.first, rig.second, rig.database, rig.env, rig.records, rig.reloader)
 
         database.stopCheckpoints()
         await #expect(throws: StoreError.self) { try await reloader.reload(caller: .system) }
@@ -87,7 +84,7 @@ import Testing
         #expect(failed.first?.metadata["error"]?.contains("refuses every call") == true, "\(failed.map(\.metadata))")
         await database.close()
 
-        let reopened = try Database(configuration: DatabaseConfiguration(path: dir.file("db.sqlite")), migrations: Schema.migrations, logger: records.logger())
+        let (reopened, _) = try await openServiceEnvironment(at: rig.dir.file("db.sqlite"), policy: first)
         let (activations, recorded) = try await reopened.read { c in
             (try c.queryOne("SELECT count(*) FROM audit_log WHERE action = 'policy.activated'")?.int(0), try c.meta("policy_version"))
         }
@@ -102,12 +99,9 @@ import Testing
     /// `retention_policy_version` marker.
     @Test(arguments: [true, false])
     func aReloadOfThePolicyInForceFinishesAnUnfinishedRecompute(markerBefore: Bool) async throws {
-        let dir = try TemporaryDirectory(prefix: "fgrecompute")
-        defer { dir.remove() }
-        let (first, second) = try Self.twoPolicies(writingTheSecondTo: dir.file("policy.json"))
-        let (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"), policy: first)
-        let records = LogRecords()
-        let reloader = PolicyReloader(source: PolicySource(path: dir.file("policy.json")), service: PolicyService(env), logger: records.logger())
+        let rig = try await ReloadRig()
+        defer { rig.dir.remove() }
+        let (second, database, env, records, reloader) = (rig.second, rig.database, rig.env, rig.records, rig.reloader)
         try await PolicyService(env).recordStartup(source: "test")  // as the daemon's start does
         if !markerBefore { try await database.write { try $0.run("DELETE FROM meta WHERE key = 'retention_policy_version'") } }
         try await database.write { c in
@@ -133,13 +127,26 @@ import Testing
         await database.close()
     }
 
-    /// Two policies that differ (in the ticket's lifetime); the second is also written to `path`.
-    static func twoPolicies(writingTheSecondTo path: String) throws -> (Policy, Policy) {
-        let first = try Policy.load(bytes: Array(FIO.policy().utf8))
-        let secondText = FIO.policy(ticketTTL: "PT5M")
-        let second = try Policy.load(bytes: Array(secondText.utf8))
-        try #require(first.version != second.version)
-        try secondText.write(toFile: path, atomically: true, encoding: .utf8)
-        return (first, second)
+    /// A store opened under a first policy, and a reloader whose file holds a second one that
+    /// differs (in the ticket's lifetime); the caller removes `dir`.
+    struct ReloadRig {
+        let dir: TemporaryDirectory
+        let first: Policy
+        let second: Policy
+        let database: Database
+        let env: ServiceEnvironment
+        let records = LogRecords()
+        let reloader: PolicyReloader
+
+        init() async throws {
+            dir = try TemporaryDirectory(prefix: "fgreload")
+            first = try Policy.load(bytes: Array(FIO.policy().utf8))
+            let secondText = FIO.policy(ticketTTL: "PT5M")
+            second = try Policy.load(bytes: Array(secondText.utf8))
+            try #require(first.version != second.version)
+            try secondText.write(toFile: dir.file("policy.json"), atomically: true, encoding: .utf8)
+            (database, env) = try await openServiceEnvironment(at: dir.file("db.sqlite"), policy: first)
+            reloader = PolicyReloader(source: PolicySource(path: dir.file("policy.json")), service: PolicyService(env), logger: records.logger())
+        }
     }
 }
